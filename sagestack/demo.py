@@ -28,6 +28,7 @@ from sagestack.local.pipeline.commands import seed_input
 from sagestack.local.pipeline.executor import ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.local.pipeline.storage import S3Storage
+from sagestack.promotion.candidate import package_baseline
 from sagestack.promotion.pin import rewrite_pin
 
 ENVIRONMENT = "dev"
@@ -164,9 +165,8 @@ def pinned_config_dir(state: DemoState) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(CONFIG_DIR, target)
     dev_file = target / f"{ENVIRONMENT}.yaml"
-    dev_file.write_text(
-        rewrite_pin(dev_file.read_text(), state.package["ModelPackageArn"], str(dev_file))
-    )
+    arn, baseline = state.package["ModelPackageArn"], package_baseline(state.package)
+    dev_file.write_text(rewrite_pin(dev_file.read_text(), arn, str(dev_file), baseline))
     return target
 
 
@@ -174,6 +174,7 @@ def deploy_serving(state: DemoState) -> None:
     config_dir = pinned_config_dir(state)
     print(f"  dev pins {state.package['ModelPackageArn']} in {config_dir}/{ENVIRONMENT}.yaml")
     (state.config,) = load_environments([ENVIRONMENT], config_dir)
+    print(f"  with its data-quality baseline {state.config.serving.model.baseline_uri}")
     deploy_platform(state, config_dir)
 
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from ml_constructs.bucket_layout import MONITORING_PREFIX
 from ml_constructs.dashboard import Capacity, ServingDashboard
 from ml_constructs.endpoint_metrics import EndpointMetrics
 from ml_constructs.model_monitor import Baseline, DataQualityMonitor
-from ml_constructs.serving_grants import artifacts_bucket_name
 from ml_constructs.training_roles import JobNetwork
 from sagestack.config import ConfigError, EnvironmentConfig
 from stacks.data import DataStack
@@ -78,25 +76,29 @@ class MonitoringStack(Stack):
 
     @staticmethod
     def _baseline(config: EnvironmentConfig) -> Baseline:
-        """The configured baseline, or by default `monitoring/baseline/` of this environment.
+        """The pinned package's baseline, unless model_monitor.baseline_uri names another.
 
-        The pin names a package version, not the training run that wrote its baseline, and
-        synth may not look it up; so the schedule reads a fixed folder that promotion fills
-        (or `baseline_uri` names the run's own `baseline/` folder).
+        Synth may not look the package up, so the baseline comes with the pin: promotion
+        copies the package's DriftCheckBaselines into `serving.model.baseline_uri`.
         """
-        where = f"{config.name}: monitoring.model_monitor"
+        where = "monitoring.model_monitor"
         if config.serving.is_serverless:
             raise ConfigError(
-                f"{where}.enabled: serverless endpoints capture no data to monitor; set it to "
-                "false or serve from an instance variant"
+                f"{config.name}: {where}.enabled: serverless endpoints capture no data to "
+                "monitor; set it to false or serve from an instance variant"
             )
-        uri = config.monitoring.model_monitor.baseline_uri or default_baseline_uri(config)
+        override = config.monitoring.model_monitor.baseline_uri
+        field = f"{where}.baseline_uri" if override else "serving.model.baseline_uri"
+        pin = config.serving.model
+        uri = override or (pin.baseline_uri if pin else None)
+        if not uri:
+            raise ConfigError(
+                f"{config.name}: {field}: the pin names no data-quality baseline, and Model "
+                "Monitor needs one; pin with `sagestack promote` (it copies the package's "
+                "DriftCheckBaselines), set it to the baseline/ folder of the model's training "
+                f"run, or set {where}.enabled to false"
+            )
         try:
             return Baseline.parse(uri)
         except ValueError as error:
-            raise ConfigError(f"{where}.baseline_uri: {error}") from None
-
-
-def default_baseline_uri(config: EnvironmentConfig) -> str:
-    bucket = artifacts_bucket_name(config.prefix, config.account, config.region)
-    return f"s3://{bucket}/{MONITORING_PREFIX}baseline/"
+            raise ConfigError(f"{config.name}: {field}: {error}") from None

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ml_constructs.pipeline.expressions import Value
+from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
+from ml_constructs.pipeline.expressions import Value, join
 from ml_constructs.pipeline.jobs import JobSecurity, StepOptions
 
 PROCESSING_ROOT = "/opt/ml/processing"
@@ -329,6 +330,9 @@ class RegisterModelStep:
     content_types: tuple[str, ...] = ("text/csv",)
     metadata: Mapping[str, Value] = field(default_factory=dict)
     options: StepOptions = field(default_factory=StepOptions)
+    # Folder of the training data's Model Monitor baseline: recorded as the package's
+    # DriftCheckBaselines, so whoever pins the package knows what to monitor it against.
+    data_quality_baseline: Value | None = None
 
     def to_dict(self) -> dict:
         arguments = {
@@ -353,6 +357,19 @@ class RegisterModelStep:
             },
             "CustomerMetadataProperties": dict(self.metadata),
         }
+        if self.data_quality_baseline is not None:
+            arguments["DriftCheckBaselines"] = {
+                "ModelDataQuality": {
+                    part: {
+                        "ContentType": "application/json",
+                        "S3Uri": join(self.data_quality_baseline, file_name, on="/"),
+                    }
+                    for part, file_name in (
+                        ("Statistics", BASELINE_STATISTICS_FILE),
+                        ("Constraints", BASELINE_CONSTRAINTS_FILE),
+                    )
+                }
+            }
         return self.options.apply(
             {"Name": self.name, "Type": "RegisterModel", "Arguments": arguments}
         )

@@ -199,7 +199,8 @@ class _Builder:
             )
             for split in SPLITS
         ]
-        # The data-quality baseline travels with the model: promotion targets monitor with it.
+        # The data-quality baseline travels with the model: the package records it
+        # (DriftCheckBaselines) and promotion pins it, so targets monitor against it.
         outputs.append(
             ProcessingOutput(
                 "baseline", f"{PROCESSING_ROOT}/baseline", self.location(MODELS_PREFIX, "baseline")
@@ -252,10 +253,13 @@ class _Builder:
         )
 
     @staticmethod
-    def split_uri(split: str) -> dict:
-        return step_property(
-            "Preprocess", f"ProcessingOutputConfig.Outputs['{split}'].S3Output.S3Uri"
-        )
+    def output_uri(step: str, output: str) -> dict:
+        """Where a processing step wrote one of its outputs."""
+        return step_property(step, f"ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
+
+    @classmethod
+    def split_uri(cls, split: str) -> dict:
+        return cls.output_uri("Preprocess", split)
 
     def evaluate_and_register(self, suffix: str, model_data: Value) -> list[Step]:
         """Evaluate the model, then register it when ROC-AUC reaches MinRocAuc, else fail."""
@@ -279,13 +283,7 @@ class _Builder:
             property_files=(PropertyFile(EVALUATION_PROPERTY_FILE, "evaluation", EVALUATION_FILE),),
         )
         roc_auc = json_get(evaluate_name, EVALUATION_PROPERTY_FILE, ROC_AUC_PATH)
-        report = join(
-            step_property(
-                evaluate_name, "ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
-            ),
-            EVALUATION_FILE,
-            on="/",
-        )
+        report = join(self.output_uri(evaluate_name, "evaluation"), EVALUATION_FILE, on="/")
         register = RegisterModelStep(
             name=f"Register{suffix}Model",
             group_name=spec.model_package_group,
@@ -301,6 +299,7 @@ class _Builder:
             },
             metadata={"evaluation_report": report, "pipeline_execution": EXECUTION_ARN},
             options=self.register_options,
+            data_quality_baseline=self.output_uri("Preprocess", "baseline"),
         )
         fail = FailStep(
             f"{suffix}RocAucBelowThreshold" if suffix else "RocAucBelowThreshold",

@@ -1,6 +1,16 @@
-"""Shared pydantic base for every configuration section."""
+"""Shared pydantic base for every configuration section, and value types several sections use."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+S3Folder = Annotated[
+    str,
+    Field(
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+        examples=["s3://bucket/folder/"],
+    ),
+]
 
 
 class Section(BaseModel):

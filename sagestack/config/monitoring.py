@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sagestack.config.base import Section
+from sagestack.config.base import S3Folder, Section
 
 
 class AlarmThresholds(Section):
@@ -54,13 +54,11 @@ class ModelMonitorConfig(Section):
     max_runtime_seconds: int = Field(
         default=1800, ge=60, le=3600, description="At most an hour: the schedule is hourly."
     )
-    baseline_uri: str | None = Field(
+    baseline_uri: S3Folder | None = Field(
         default=None,
-        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
-        description="S3 folder holding statistics.json and constraints.json (the baseline/ "
-        "folder preprocess.py wrote in the pinned model's training run). Null: "
-        "s3://<prefix>-ml-artifacts-<account>-<region>/monitoring/baseline/ of this "
-        "environment, which promotion fills with the pinned model's baseline.",
+        description="S3 folder holding statistics.json and constraints.json, to monitor "
+        "against a baseline other than the pinned model's (serving.model.baseline_uri, which "
+        "promotion copies from the package's DriftCheckBaselines).",
     )
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sagestack.config.base import Section
+from sagestack.config.base import S3Folder, Section
 
 # Model Registry groups of the platform are named `<environment prefix>-models`.
 REGISTRY_GROUP = re.compile(r"^(?P<prefix>[a-zA-Z0-9](-*[a-zA-Z0-9])*)-models$")
@@ -26,6 +26,10 @@ class ModelPin(Section):
     way the group is a platform registry group `<prefix>-models`, so the stacks know whose
     artifacts bucket holds the model data (`<prefix>-ml-artifacts-<account>-<region>`) without
     looking anything up.
+
+    `baseline_uri` is the package's data-quality baseline (its DriftCheckBaselines, the
+    baseline/ folder preprocess.py wrote in the training run): what Model Monitor compares the
+    endpoint's traffic with. `sagestack promote` copies it into the pin with the ARN.
     """
 
     group: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -33,6 +37,9 @@ class ModelPin(Section):
     arn: str | None = Field(
         default=None,
         description="arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
+    )
+    baseline_uri: S3Folder | None = Field(
+        default=None, description="Folder of the package's statistics.json and constraints.json."
     )
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.config import EnvironmentConfig
 from sagestack.promotion.aws import AwsTarget, partition_of
 
@@ -27,9 +28,28 @@ class Candidate:
         return self.arn.split(":")[3]
 
     @property
+    def baseline_uri(self) -> str | None:
+        return package_baseline(self.package)
+
+    @property
     def label(self) -> str:
         group = self.package.get("ModelPackageGroupName", "?")
         return f"version {self.package.get('ModelPackageVersion', '?')} of {group}"
+
+
+def package_baseline(package: dict) -> str | None:
+    """The folder of a package's data-quality baseline (DriftCheckBaselines), if it has one.
+
+    Model Monitor reads statistics.json and constraints.json from one folder; a package whose
+    two files are named or placed otherwise has no usable baseline.
+    """
+    baseline = package.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
+    statistics = baseline.get("Statistics", {}).get("S3Uri", "")
+    constraints = baseline.get("Constraints", {}).get("S3Uri", "")
+    folder = statistics.removesuffix(BASELINE_STATISTICS_FILE)
+    if folder == statistics or constraints != folder + BASELINE_CONSTRAINTS_FILE:
+        return None
+    return folder
 
 
 def registry_group(previous: EnvironmentConfig) -> str:

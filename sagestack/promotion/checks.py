@@ -1,4 +1,4 @@
-"""The three gates of a promotion: approved, good enough for the target, served before.
+"""The gates of a promotion: approved, good enough for the target, monitorable, served before.
 
 Each gate returns a result with a reason instead of raising, so that a refusal lists every
 gate that failed at once.
@@ -13,6 +13,7 @@ from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.config import EnvironmentConfig
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
@@ -124,6 +125,50 @@ def _verdict(
     return True, f"{threshold.metric} {value:.4f} meets {requirement}"
 
 
+def monitors(config: EnvironmentConfig) -> bool:
+    """Does the environment run Model Monitor (and so need the pinned model's baseline)?"""
+    return config.monitoring.model_monitor.enabled and not config.serving.is_serverless
+
+
+def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarget) -> CheckResult:
+    """Does the package carry the data-quality baseline the target's Model Monitor needs?"""
+    folder = candidate.baseline_uri
+    if not monitors(target):
+        detail = f"{target.name} runs no Model Monitor"
+        return CheckResult(
+            "baseline", Outcome.PASSED, f"{detail}; pinned with it: {folder or 'none'}"
+        )
+    if target.monitoring.model_monitor.baseline_uri:
+        return CheckResult(
+            "baseline",
+            Outcome.PASSED,
+            f"{target.name} monitors against its own monitoring.model_monitor.baseline_uri "
+            f"{target.monitoring.model_monitor.baseline_uri}",
+        )
+    if folder is None:
+        return CheckResult(
+            "baseline",
+            Outcome.FAILED,
+            f"{candidate.label} records no DriftCheckBaselines.ModelDataQuality with "
+            f"{BASELINE_STATISTICS_FILE} and {BASELINE_CONSTRAINTS_FILE} in one folder, and "
+            f"{target.name}'s Model Monitor needs them; register it through the training "
+            "pipeline, which records preprocess.py's baseline",
+        )
+    s3 = aws.client("s3", candidate.region)
+    bucket, _, key = folder.removeprefix("s3://").partition("/")
+    for name in (BASELINE_STATISTICS_FILE, BASELINE_CONSTRAINTS_FILE):
+        try:
+            s3.head_object(Bucket=bucket, Key=key + name)
+        except (BotoCoreError, ClientError) as error:
+            return CheckResult(
+                "baseline",
+                Outcome.FAILED,
+                f"cannot read {folder}{name}, the baseline {candidate.label} records: "
+                f"{error!r}; {target.name}'s Model Monitor would fail on every run",
+            )
+    return CheckResult("baseline", Outcome.PASSED, f"{folder} holds the data-quality baseline")
+
+
 def endpoint_name(config: EnvironmentConfig) -> str:
     """The environment's endpoint, as stacks/serving.py names it."""
     return f"{config.prefix}-endpoint"
@@ -192,5 +237,6 @@ def run_checks(
     return [
         check_approved(candidate),
         check_metrics(candidate, target, aws),
+        check_baseline(candidate, target, aws),
         check_served(candidate, previous, aws),
     ]

@@ -1,10 +1,11 @@
 """`sagestack promote --to ENV`: move a model one environment up, through a reviewed pin.
 
 Finds the candidate (what the previous environment pins, or `--version N` of its registry),
-checks that it is Approved, that its recorded metrics meet the target's thresholds and that
-the previous environment's endpoint serves it, then rewrites only `serving.model` in
-`config/<ENV>.yaml` and prints the `cdk diff` that change causes. Commit the file and open a
-pull request: deploying is the delivery pipeline's job, not promote's.
+checks that it is Approved, that its recorded metrics meet the target's thresholds, that it
+carries the data-quality baseline the target's Model Monitor needs and that the previous
+environment's endpoint serves it, then rewrites only `serving.model` in `config/<ENV>.yaml`
+(the package ARN and its baseline folder) and prints the `cdk diff` that change causes.
+Commit the file and open a pull request: deploying is the delivery pipeline's job.
 
 Exit status: 0 promoted (or already pinned), 1 refused or failed.
 """
@@ -91,7 +92,7 @@ def promote(args: argparse.Namespace) -> int:
         print(f"refused: {', '.join(failed)} check(s) failed; {target_file} is unchanged")
         return 1
     old_text = target_file.read_text(encoding="utf-8")
-    new_text = rewrite_pin(old_text, candidate.arn, str(target_file))
+    new_text = rewrite_pin(old_text, candidate.arn, str(target_file), candidate.baseline_uri)
     print(
         "".join(
             difflib.unified_diff(

@@ -58,10 +58,11 @@ def _check_only_pin_changed(original: str, rewritten: str, pin: range, where: st
             )
 
 
-def rewrite_pin(text: str, arn: str, where: str) -> str:
-    """`text` with `serving.model` set to `{arn: ...}`; every other line unchanged.
+def rewrite_pin(text: str, arn: str, where: str, baseline_uri: str | None = None) -> str:
+    """`text` with `serving.model` set to `{arn, baseline_uri}`; every other line unchanged.
 
     An existing mapping pin is updated in place, so comments attached to its keys survive.
+    Without a baseline the pin holds the ARN alone.
     """
     yaml = _yaml()
     try:
@@ -75,13 +76,14 @@ def rewrite_pin(text: str, arn: str, where: str) -> str:
             "serverless or instance variant, then promote again"
         )
     pin_lines = _pin_lines(document, len(text.splitlines()))
+    pin = {"arn": arn} if baseline_uri is None else {"arn": arn, "baseline_uri": baseline_uri}
     current = serving["model"]
     if isinstance(current, CommentedMap):
-        for key in [key for key in current if key != "arn"]:
+        for key in [key for key in current if key not in pin]:
             del current[key]
-        current["arn"] = arn
+        current.update(pin)
     else:
-        serving["model"] = CommentedMap(arn=arn)
+        serving["model"] = CommentedMap(pin)
     output = io.StringIO()
     yaml.dump(document, output)
     rewritten = output.getvalue()

@@ -19,6 +19,7 @@ from sagestack.review.assembly import CloudAssembly
 from tests.synth import cdk_synth
 
 PINNED = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/1"
+BASELINE = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models/run-1/baseline/"
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +27,7 @@ def delivery_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("config") / "config"
     shutil.copytree(CONFIG_DIR, directory)
     staging = directory / "staging.yaml"
-    staging.write_text(rewrite_pin(staging.read_text(), PINNED, str(staging)))
+    staging.write_text(rewrite_pin(staging.read_text(), PINNED, str(staging), BASELINE))
     return directory
 
 

@@ -30,6 +30,16 @@ def test_pipeline_registered_a_package_above_the_threshold(lifecycle: demo.DemoS
     assert lifecycle.package["ModelApprovalStatus"] == "Approved"
 
 
+def test_dev_pins_the_package_with_the_baseline_it_recorded(lifecycle: demo.DemoState) -> None:
+    """The baseline preprocess.py wrote travels with the package into the pin."""
+    pin = lifecycle.config.serving.model
+    assert pin is not None and pin.arn == lifecycle.package["ModelPackageArn"]
+    execution_id = lifecycle.execution.execution_id
+    assert pin.baseline_uri is not None and pin.baseline_uri.endswith(f"/{execution_id}/baseline/")
+    names = {key.rsplit("/", 1)[1] for key in lifecycle.storage.list_keys(pin.baseline_uri)}
+    assert {"statistics.json", "constraints.json"} <= names
+
+
 def test_endpoint_answered_through_boto3(lifecycle: demo.DemoState) -> None:
     predictions = lifecycle.predictions["predictions"]
     assert len(predictions) == demo.INVOCATION_ROWS

@@ -14,6 +14,7 @@ from sagestack.local.pipeline.commands import publish_assets, seed_input
 from sagestack.local.pipeline.executor import Executor
 from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.local.pipeline.storage import S3Storage
+from sagestack.promotion.candidate import package_baseline
 from tests.synth import Assembly
 
 # Few boosting rounds keep each run to seconds; the bundled data still clears 0.9 ROC-AUC.
@@ -95,6 +96,10 @@ def test_registers_the_model_above_the_threshold(prepared, moto_url, tmp_path) -
     assert prepared["storage"].list_keys(report) == [report.split("/", 3)[3]]
     model = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert prepared["storage"].list_keys(model), "model.tar.gz was uploaded where it points"
+    baseline = package_baseline(package)
+    assert baseline is not None and baseline.endswith(f"/{result.execution_id}/baseline/")
+    files = [key.rsplit("/", 1)[1] for key in prepared["storage"].list_keys(baseline)]
+    assert {"statistics.json", "constraints.json"} <= set(files)
 
 
 def test_fails_below_the_threshold_and_registers_nothing(prepared, moto_url, tmp_path) -> None:

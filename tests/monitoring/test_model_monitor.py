@@ -7,13 +7,18 @@ import json
 import pytest
 
 from ml_constructs.model_monitor import analyzer_image
-from tests.serving.pinned import STAGING_BASELINE, PinnedSynth, dumps, only, resources
+from tests.serving.pinned import (
+    PROD_BASELINE,
+    STAGING_BASELINE,
+    PinnedSynth,
+    dumps,
+    only,
+    resources,
+)
 
 MONITORED = ("staging", "prod")
-BASELINES = {
-    "staging": STAGING_BASELINE,
-    "prod": "s3://sagestack-prod-ml-artifacts-345678901234-eu-west-1/monitoring/baseline/",
-}
+# staging overrides the pin's baseline (monitoring.model_monitor.baseline_uri); prod uses it.
+BASELINES = {"staging": STAGING_BASELINE, "prod": PROD_BASELINE}
 
 
 def _statements(template: dict, policy_name: str) -> list[dict]:
@@ -77,13 +82,10 @@ def test_role_reads_the_baseline_where_it_lives(pinned, env: str) -> None:
     statements = _statements(template, name)
     folder = BASELINES[env].removeprefix("s3://")
     assert f'"arn:aws:s3:::{folder}*"' in dumps(statements)
-    decrypt_elsewhere = [s for s in statements if ":key/*" in dumps(s["Resource"])]
-    if env == "staging":  # the baseline is in dev's bucket, under dev's key
-        (statement,) = decrypt_elsewhere
-        assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
-        assert "kms:ViaService" in dumps(statement["Condition"])
-    else:
-        assert not decrypt_elsewhere
+    # Both baselines are in dev's bucket, under dev's key: decrypt through S3 only.
+    (statement,) = [s for s in statements if ":key/*" in dumps(s["Resource"])]
+    assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
+    assert "kms:ViaService" in dumps(statement["Condition"])
 
 
 @pytest.mark.parametrize("env", MONITORED)

@@ -10,11 +10,15 @@ import yaml
 from ml_constructs.model_monitor import Baseline
 from sagestack.config import ConfigError, load_environment
 from sagestack.config.loader import CONFIG_DIR
-from stacks.monitoring import MonitoringStack, default_baseline_uri
+from stacks.monitoring import MonitoringStack
+
+PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/4"
+RUN_BASELINE = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models/run-4/baseline/"
 
 
-def _variant(tmp_path: Path, env: str, monitoring: dict) -> Path:
+def _variant(tmp_path: Path, env: str, monitoring: dict, pin: dict | None = None) -> Path:
     data = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text(encoding="utf-8"))
+    data["serving"]["model"] = pin
     for section, values in monitoring.items():
         data["monitoring"].setdefault(section, {}).update(values)
     path = tmp_path / f"{env}.yaml"
@@ -88,15 +92,31 @@ def test_baseline_outside_a_platform_bucket_is_refused(tmp_path: Path) -> None:
         MonitoringStack._baseline(config)
 
 
-def test_default_baseline_is_the_environments_monitoring_folder() -> None:
-    prod = load_environment(CONFIG_DIR / "prod.yaml")
-    assert prod.monitoring.model_monitor.baseline_uri is None
-    assert default_baseline_uri(prod) == (
-        "s3://sagestack-prod-ml-artifacts-345678901234-eu-west-1/monitoring/baseline/"
-    )
+def test_the_pinned_packages_baseline_is_monitored_against(tmp_path: Path) -> None:
+    pin = {"arn": PACKAGE, "baseline_uri": RUN_BASELINE}
+    prod = load_environment(_variant(tmp_path, "prod", {}, pin))
     assert MonitoringStack._baseline(prod) == Baseline(
-        "sagestack-prod-ml-artifacts-345678901234-eu-west-1", "monitoring/baseline/"
+        "sagestack-dev-ml-artifacts-123456789012-eu-west-1", "models/run-4/baseline/"
     )
+
+
+def test_monitoring_baseline_uri_overrides_the_pins(tmp_path: Path) -> None:
+    own = "s3://sagestack-prod-ml-artifacts-345678901234-eu-west-1/monitoring/recomputed/"
+    pin = {"arn": PACKAGE, "baseline_uri": RUN_BASELINE}
+    prod = load_environment(
+        _variant(tmp_path, "prod", {"model_monitor": {"baseline_uri": own}}, pin)
+    )
+    assert MonitoringStack._baseline(prod).folder == "monitoring/recomputed/"
+
+
+def test_a_pin_without_baseline_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    prod = load_environment(_variant(tmp_path, "prod", {}, {"arn": PACKAGE}))
+    with pytest.raises(ConfigError) as raised:
+        MonitoringStack._baseline(prod)
+    message = str(raised.value)
+    assert message.startswith("prod: serving.model.baseline_uri: the pin names no data-quality")
+    assert "sagestack promote" in message
+    assert "monitoring.model_monitor.enabled to false" in message
 
 
 def test_baseline_folder_is_normalized_and_its_account_read_from_the_bucket() -> None:

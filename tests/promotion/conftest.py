@@ -7,8 +7,11 @@ Registry of `sagestack-dev-models` (dev's account, region eu-west-1):
   v4 Approved, auc 0.97, never served
   v5 Approved, no ModelMetrics
   v6 PendingManualApproval, auc 0.92, never served
-sagestack-dev-endpoint serves v1, v2, v3 and v5, one variant each (as during canaries), so
-that each of those versions fails exactly one gate.
+  v7 Approved, auc 0.97, no DriftCheckBaselines
+  v8 Approved, auc 0.97, DriftCheckBaselines whose files were never written
+Every other version records its baseline folder, with statistics.json and constraints.json.
+sagestack-dev-endpoint serves v1, v2, v3, v5, v7 and v8, one variant each (as during
+canaries), so that each of those versions fails exactly one gate.
 """
 
 from __future__ import annotations
@@ -29,15 +32,22 @@ REGION = "eu-west-1"
 GROUP = "sagestack-dev-models"
 BUCKET = f"sagestack-dev-ml-artifacts-{emulator.EMULATOR_ACCOUNT}-{REGION}"
 IMAGE = f"141502667606.dkr.ecr.{REGION}.amazonaws.com/sagemaker-xgboost:1.7-1"
+STORED, UNWRITTEN = "stored", "unwritten"
 VERSIONS = {
-    1: ("Approved", 0.97),
-    2: ("PendingManualApproval", 0.97),
-    3: ("Approved", 0.92),
-    4: ("Approved", 0.97),
-    5: ("Approved", None),
-    6: ("PendingManualApproval", 0.92),
+    1: ("Approved", 0.97, STORED),
+    2: ("PendingManualApproval", 0.97, STORED),
+    3: ("Approved", 0.92, STORED),
+    4: ("Approved", 0.97, STORED),
+    5: ("Approved", None, STORED),
+    6: ("PendingManualApproval", 0.92, STORED),
+    7: ("Approved", 0.97, None),
+    8: ("Approved", 0.97, UNWRITTEN),
 }
-SERVED = (1, 2, 3, 5)
+SERVED = (1, 2, 3, 5, 7, 8)
+
+
+def baseline_folder(version: int) -> str:
+    return f"s3://{BUCKET}/models/v{version}/baseline/"
 
 
 @dataclass(frozen=True)
@@ -51,21 +61,31 @@ def _evaluation(auc: float) -> bytes:
     return json.dumps({"binary_classification_metrics": {"auc": {"value": auc}}}).encode()
 
 
-def _register(sagemaker, s3, version: int, status: str, auc: float | None) -> str:
-    metrics = {}
-    if auc is not None:
-        key = f"models/v{version}/evaluation.json"
-        s3.put_object(Bucket=BUCKET, Key=key, Body=_evaluation(auc))
-        metrics = {
-            "ModelMetrics": {
-                "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": f"s3://{BUCKET}/{key}",
-                    }
-                }
-            }
-        }
+def _metrics(s3, version: int, auc: float | None) -> dict:
+    if auc is None:
+        return {}
+    key = f"models/v{version}/evaluation.json"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=_evaluation(auc))
+    statistics = {"ContentType": "application/json", "S3Uri": f"s3://{BUCKET}/{key}"}
+    return {"ModelMetrics": {"ModelQuality": {"Statistics": statistics}}}
+
+
+def _baseline(s3, version: int, baseline: str | None) -> dict:
+    """DriftCheckBaselines as the training pipeline's RegisterModel step records them."""
+    if baseline is None:
+        return {}
+    files = {}
+    for part, name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        uri = baseline_folder(version) + name
+        if baseline == STORED:
+            s3.put_object(Bucket=BUCKET, Key=uri.removeprefix(f"s3://{BUCKET}/"), Body=b"{}")
+        files[part] = {"ContentType": "application/json", "S3Uri": uri}
+    return {"DriftCheckBaselines": {"ModelDataQuality": files}}
+
+
+def _register(
+    sagemaker, s3, version: int, status: str, auc: float | None, baseline: str | None
+) -> str:
     return sagemaker.create_model_package(
         ModelPackageGroupName=GROUP,
         ModelApprovalStatus=status,
@@ -76,7 +96,8 @@ def _register(sagemaker, s3, version: int, status: str, auc: float | None) -> st
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
-        **metrics,
+        **_metrics(s3, version, auc),
+        **_baseline(s3, version, baseline),
     )["ModelPackageArn"]
 
 

@@ -51,3 +51,19 @@ def test_refuses_a_file_whose_layout_would_change_elsewhere() -> None:
 def test_refuses_a_file_without_a_pin() -> None:
     with pytest.raises(PinError, match=r"f\.yaml: has no serving\.model key"):
         rewrite_pin("serving:\n  serverless: {}\n", ARN.format(1), "f.yaml")
+
+
+def test_writes_the_baseline_with_the_arn_and_replaces_both() -> None:
+    baseline = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models/{}/baseline/"
+    text = "serving:\n  # promote rewrites this\n  model: null\n  serverless: {}\n"
+    first = rewrite_pin(text, ARN.format(1), "f.yaml", baseline.format(1))
+    assert first == (
+        f"serving:\n  # promote rewrites this\n  model:\n    arn: {ARN.format(1)}\n"
+        f"    baseline_uri: {baseline.format(1)}\n  serverless: {{}}\n"
+    )
+    second = rewrite_pin(first, ARN.format(2), "f.yaml", baseline.format(2))
+    assert second == first.replace("/1", "/2")
+    assert rewrite_pin(second, ARN.format(3), "f.yaml") == (
+        f"serving:\n  # promote rewrites this\n  model:\n    arn: {ARN.format(3)}\n"
+        "  serverless: {}\n"
+    )

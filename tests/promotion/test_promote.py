@@ -10,8 +10,8 @@ from sagestack.cli import main
 from sagestack.config import load_environment
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
-from sagestack.promotion.checks import Outcome, check_served
-from tests.promotion.conftest import Registry
+from sagestack.promotion.checks import Outcome, check_baseline, check_served
+from tests.promotion.conftest import Registry, baseline_folder
 
 
 def promote(capsys, registry: Registry, config_dir: Path, *args: str) -> tuple[int, str]:
@@ -41,13 +41,16 @@ def test_promotes_what_dev_serves_and_prints_the_cdk_diff(capsys, registry, conf
     before = staging.read_text()
     code, out = promote(capsys, registry, config_dir, "--to", "staging")
     assert code == 0, out
-    for gate in ("approved", "metrics", "served"):
+    for gate in ("approved", "metrics", "baseline", "served"):
         assert f"  {gate}: passed" in out
     assert "auc 0.9700 meets staging's training.min_roc_auc 0.95" in out
-    assert load_environment(staging).serving.model.arn == registry.arns[1]
+    assert f"  baseline: passed: {baseline_folder(1)} holds the data-quality baseline" in out
+    pin = load_environment(staging).serving.model
+    assert (pin.arn, pin.baseline_uri) == (registry.arns[1], baseline_folder(1))
     assert changed_lines(before, staging.read_text()) == [
         "  model:",
         f"    arn: {registry.arns[1]}",
+        f"    baseline_uri: {baseline_folder(1)}",
         "-  model: null",
     ]
     # The real CDK CLI's diff of staging: the pin brings the serving stack and the endpoint.
@@ -63,6 +66,8 @@ def test_promotes_what_dev_serves_and_prints_the_cdk_diff(capsys, registry, conf
         (3, "metrics", "auc 0.9200 is below staging's training.min_roc_auc 0.95"),
         (4, "served", "sagestack-dev-endpoint serves"),
         (5, "metrics", "records no ModelMetrics.ModelQuality.Statistics"),
+        (7, "baseline", "records no DriftCheckBaselines.ModelDataQuality"),
+        (8, "baseline", f"cannot read {baseline_folder(8)}statistics.json"),
     ],
 )
 def test_refuses_a_candidate_that_fails_a_gate(
@@ -192,3 +197,14 @@ def test_unreachable_aws_is_not_checked(registry, config_dir, monkeypatch) -> No
     result = check_served(candidate, dev, AwsTarget())
     assert result.outcome is Outcome.NOT_CHECKED
     assert "cannot learn which account these credentials belong to" in result.detail
+
+
+def test_a_target_without_model_monitor_needs_no_baseline(registry, config_dir) -> None:
+    dev = load_environment(config_dir / "dev.yaml")  # serverless: nothing captured to monitor
+    aws = AwsTarget(registry.emulator)
+    package = aws.client("sagemaker", "eu-west-1").describe_model_package(
+        ModelPackageName=registry.arns[7]
+    )
+    result = check_baseline(Candidate(registry.arns[7], package, "test"), dev, aws)
+    assert result.outcome is Outcome.PASSED
+    assert result.detail == "dev runs no Model Monitor; pinned with it: none"

@@ -3,7 +3,7 @@
 The committed configs pin nothing until a promotion does, so these tests copy them and pin:
   dev      {group, version} of its own registry (serverless endpoint)
   staging  dev's package by ARN, and an explicit baseline_uri (instance endpoint, guardrails)
-  prod     dev's package by ARN, the default baseline, a batch schedule (min 2 instances)
+  prod     dev's package by ARN with its baseline (as promote pins), a batch schedule (min 2)
   qa       a copy of dev that pins nothing: no serving or monitoring stack, and says so
 Everything else comes from config/*.yaml, so the assertions follow the committed values.
 """
@@ -28,6 +28,10 @@ STAGING_BASELINE = (
     "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/"
     "models/sagestack-dev-training/run-1/baseline/"
 )
+PROD_BASELINE = (
+    "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/"
+    "models/sagestack-dev-training/run-3/baseline/"
+)
 PROD_BATCH_SCHEDULE = "cron(0 4 * * ? *)"
 PINNED = ("dev", "staging", "prod")
 UNPINNED = "qa"
@@ -42,10 +46,11 @@ def _pin(env: str, data: dict) -> None:
     if env == "dev":
         serving["model"] = {"group": "sagestack-dev-models", "version": 3}
         return
-    serving["model"] = {"arn": DEV_PACKAGE}
     if env == "staging":
+        serving["model"] = {"arn": DEV_PACKAGE}
         monitor["baseline_uri"] = STAGING_BASELINE
     else:
+        serving["model"] = {"arn": DEV_PACKAGE, "baseline_uri": PROD_BASELINE}
         serving["batch_transform"]["schedule"] = PROD_BATCH_SCHEDULE
 
 

@@ -150,6 +150,14 @@ def test_register_or_fail_on_the_roc_auc_threshold(pipelines) -> None:
     assert register["ModelPackageGroupName"] == "sagestack-dev-models"
     metrics = register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]["Std:Join"]
     assert metrics["Values"][-1] == "evaluation.json"
+    # The package records preprocess.py's baseline, which promotion pins for Model Monitor.
+    baseline = register["DriftCheckBaselines"]["ModelDataQuality"]
+    for part, file_name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        uri = baseline[part]["S3Uri"]["Std:Join"]
+        assert uri["Values"] == [
+            {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"},
+            file_name,
+        ]
     # Network-isolated endpoints read the serving code from the model, never from S3.
     (container,) = register["InferenceSpecification"]["Containers"]
     assert container["Environment"] == {
