@@ -22,11 +22,9 @@ AutoscalingConfig default (sagestack/config/serving.py).
 from __future__ import annotations
 
 import http.client
-import json
 import platform
 import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,44 +32,32 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import xgboost as xgb
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "training_code")]
-INFERENCE_SCRIPT = ROOT / "training_code" / "inference.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_models import (
+    INFERENCE_SCRIPT,
+    configured_size,
+    csv_body,
+    inference,
+    pack_model,
+    train_model,
+)
 
-import inference  # noqa: E402  (training_code/, put on the path above)
-
-from sagestack.config import load_environments  # noqa: E402
-from sagestack.datasets import synthetic  # noqa: E402
-from sagestack.local.endpoint import start_endpoint  # noqa: E402
+from sagestack.local.endpoint import start_endpoint
 
 SAFETY_FACTOR = 0.5
 FEATURES = 30
+TRAINING_ROWS = 5000
 WARMUP, REQUESTS = 200, 2000
 VCPUS = {"ml.m5.large": 2, "ml.m5.xlarge": 4}
 
 
 def staging_sized_model(directory: Path) -> tuple[Path, inference.Model]:
     """Train like staging would and pack model.tar.gz as train.py does (model.ubj, metadata)."""
-    (staging,) = load_environments(["staging"])
-    hyperparameters = dict(staging.training.hyperparameters)
-    rounds = int(hyperparameters.pop("num_round"))
-    hyperparameters.pop("early_stopping_rounds", None)
-    frame = synthetic(5000, FEATURES, seed=0)
-    features = frame.drop(columns=["target"]).to_numpy(np.float32)
-    data = xgb.DMatrix(features, label=frame["target"].to_numpy())
-    params = {**hyperparameters, "objective": "binary:logistic", "nthread": 1}
-    booster = xgb.train(params, data, num_boost_round=rounds)
-    names = [f"f{i}" for i in range(FEATURES)]
-    booster.save_model(directory / inference.MODEL_FILE)
-    metadata = {"feature_names": names, "threshold": 0.5}
-    (directory / inference.METADATA_FILE).write_text(json.dumps(metadata))
-    artifact = directory / "model.tar.gz"
-    with tarfile.open(artifact, "w:gz") as tar:
-        for name in (inference.MODEL_FILE, inference.METADATA_FILE):
-            tar.add(directory / name, arcname=name)
-    return artifact, inference.Model(booster, names, 0.5)
+    model_dir = directory / "model"
+    model_dir.mkdir()
+    model = train_model(model_dir, FEATURES, configured_size("staging"), rows=TRAINING_ROWS)
+    return pack_model(model_dir, directory / "model.tar.gz"), model
 
 
 def median_seconds(call: Callable[[], None]) -> float:
@@ -106,9 +92,8 @@ def http_request(connection: http.client.HTTPConnection, body: bytes) -> Callabl
     return call
 
 
-def csv_body(rows: int) -> bytes:
-    values = np.random.default_rng(rows).standard_normal((rows, FEATURES))
-    return "".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in values).encode()
+def request_body(rows: int) -> bytes:
+    return csv_body(np.random.default_rng(rows).standard_normal((rows, FEATURES)))
 
 
 def main() -> None:
@@ -121,7 +106,7 @@ def main() -> None:
             address = urlsplit(endpoint.url)
             connection = http.client.HTTPConnection(address.hostname, address.port)
             for rows in (1, 10):
-                body = csv_body(rows)
+                body = request_body(rows)
                 chain = median_seconds(handler_chain(model, body))
                 request = median_seconds(http_request(connection, body))
                 per_worker = 1 / request

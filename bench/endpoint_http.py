@@ -2,8 +2,8 @@
 
 The endpoint (sagestack.local.endpoint: uvicorn + Starlette + inference.py) runs in a child
 process; this process is the client, one keep-alive connection (http.client), requests one
-after another to POST /invocations with a text/csv body and Accept text/csv. Model as in
-inference_handler.py (100 trees of depth 6, 50 features).
+after another to POST /invocations with a text/csv body and Accept text/csv. Model: the small
+one of bench_models.py (100 trees of depth 6, 50 features).
 
     .venv/bin/python bench/endpoint_http.py [--requests 2000]
 """
@@ -14,21 +14,15 @@ import argparse
 import http.client
 import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference_handler import train_model
+from bench_models import INFERENCE_SCRIPT, csv_body, feature_rows, pack_model, train_model
 
-from sagestack.datasets import synthetic
 from sagestack.local.endpoint import start_endpoint
-
-INFERENCE_SCRIPT = Path(__file__).resolve().parents[1] / "training_code" / "inference.py"
 
 
 def timed_requests(url: str, body: bytes, count: int, warmup: int) -> list[float]:
@@ -54,19 +48,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--batch-requests", type=int, default=100)
     args = parser.parse_args()
-    rows = synthetic(1000, 50, seed=2).drop(columns="target").to_numpy(np.float32)
-    bodies = {
-        count: "".join(",".join(f"{v:.7g}" for v in row) + "\n" for row in rows[:count]).encode()
-        for count in (1, 1000)
-    }
+    rows = feature_rows(1000, 50)
+    bodies = {count: csv_body(rows[:count]) for count in (1, 1000)}
     with tempfile.TemporaryDirectory() as scratch:
         model_dir = Path(scratch) / "model"
         model_dir.mkdir()
         train_model(model_dir, 50)
-        artifact = Path(scratch) / "model.tar.gz"
-        with tarfile.open(artifact, "w:gz") as tar:
-            for path in model_dir.iterdir():
-                tar.add(path, arcname=path.name)
+        artifact = pack_model(model_dir, Path(scratch) / "model.tar.gz")
         with start_endpoint(artifact, entry_point=INFERENCE_SCRIPT, in_process=False) as endpoint:
             single = timed_requests(endpoint.url, bodies[1], args.requests, 200)
             batch = timed_requests(endpoint.url, bodies[1000], args.batch_requests, 10)

@@ -122,7 +122,9 @@ def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
     content_type = choose_accept(accept)
     probabilities, labels = prediction.probabilities.tolist(), prediction.labels.tolist()
     if content_type == CSV:
-        return "".join(map("{:.7g},{}\n".format, probabilities, labels)), CSV
+        # One %-format over the interleaved values: about twice as fast as a format per row.
+        interleaved = [value for row in zip(probabilities, labels, strict=True) for value in row]
+        return "%.7g,%d\n" * len(probabilities) % tuple(interleaved), CSV
     predictions = [
         {"probability": p, "label": y} for p, y in zip(probabilities, labels, strict=True)
     ]
@@ -146,8 +148,7 @@ def _media_type(header: str | None) -> str:
 
 def parse_csv(body: bytes) -> np.ndarray:
     """CSV rows to float32; large bodies go through pyarrow, errors are explained by Python."""
-    # pyarrow reads an empty line as a row of missing values: leave those bodies to Python.
-    if len(body) > SMALL_CSV_BYTES and not _has_empty_line(body):
+    if len(body) > SMALL_CSV_BYTES:
         import pyarrow
 
         try:
@@ -157,11 +158,18 @@ def parse_csv(body: bytes) -> np.ndarray:
     return parse_csv_python(body)
 
 
-def _has_empty_line(body: bytes) -> bool:
-    return body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body
+def _line_count(body: bytes) -> int:
+    newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n")))
+    return newlines + (not body.endswith(b"\n"))
 
 
 def parse_csv_arrow(body: bytes) -> np.ndarray:
+    """The fast path: pyarrow's reader, every column declared float32.
+
+    Raises ArrowInvalid for anything the plain parser should explain instead: rows of another
+    width, a value that is not a number, or an empty line (pyarrow skips those, so a row count
+    below the line count gives them away).
+    """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -169,15 +177,14 @@ def parse_csv_arrow(body: bytes) -> np.ndarray:
     table = pa_csv.read_csv(
         io.BytesIO(body),
         read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-        parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+        parse_options=pa_csv.ParseOptions(quote_char=False),
         convert_options=pa_csv.ConvertOptions(
-            null_values=[""], column_types={f"f{i}": pa.float64() for i in range(width)}
+            null_values=[""], column_types={f"f{i}": pa.float32() for i in range(width)}
         ),
     )
-    for column in table.columns:
-        if not pa.types.is_floating(column.type):
-            raise pa.ArrowInvalid("a column is not numeric")
-    return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float32)
+    if table.num_rows != _line_count(body):
+        raise pa.ArrowInvalid("the body holds an empty line")
+    return np.column_stack([column.to_numpy() for column in table.columns])
 
 
 def parse_csv_python(body: bytes) -> np.ndarray:
