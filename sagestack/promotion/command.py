@@ -81,8 +81,11 @@ def promote(args: argparse.Namespace) -> int:
     )
     print(f"candidate: {candidate.arn} ({candidate.chosen_because}), read from {aws.label}")
     current = target.serving.model
-    if current is not None and current.arn == candidate.arn:
-        print(f"{target_file} already pins it; nothing to do")
+    if current is not None and (current.arn, current.baseline_uri) == (
+        candidate.arn,
+        candidate.baseline_uri,
+    ):
+        print(f"{target_file} already pins it, with its baseline; nothing to do")
         return 0
     results = run_checks(candidate, previous, target, aws)
     for result in results:

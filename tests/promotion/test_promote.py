@@ -11,6 +11,7 @@ from sagestack.config import load_environment
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
 from sagestack.promotion.checks import Outcome, check_baseline, check_served
+from sagestack.promotion.pin import rewrite_pin
 from tests.promotion.conftest import Registry, baseline_folder
 
 
@@ -145,8 +146,18 @@ def test_a_second_promotion_of_the_same_package_changes_nothing(
     after_first = (config_dir / "staging.yaml").read_text()
     code, out = promote(capsys, registry, config_dir, "--to", "staging", "--no-diff")
     assert code == 0
-    assert "already pins it; nothing to do" in out
+    assert "already pins it, with its baseline; nothing to do" in out
     assert (config_dir / "staging.yaml").read_text() == after_first
+
+
+def test_a_pin_missing_its_baseline_is_completed(capsys, registry, config_dir) -> None:
+    """A pin written by hand (or before packages recorded baselines) gets the baseline added."""
+    staging = config_dir / "staging.yaml"
+    staging.write_text(rewrite_pin(staging.read_text(), registry.arns[1], str(staging)))
+    code, out = promote(capsys, registry, config_dir, "--to", "staging", "--no-diff")
+    assert code == 0, out
+    assert f"+    baseline_uri: {baseline_folder(1)}" in out
+    assert load_environment(staging).serving.model.baseline_uri == baseline_folder(1)
 
 
 def test_emulator_must_be_running(capsys, config_dir, tmp_path) -> None:
