@@ -2,16 +2,20 @@
 
 Emulator up → deploy dev with the real CDK CLI → upload the bundled data → run the deployed
 training pipeline locally → approve the registered package → pin it and deploy the serving
-stack → serve the model on the hosting contract → invoke it through boto3 → report.
+stack → serve the model on the hosting contract → invoke it through boto3 → run the batch
+pipeline → promote the model to staging (gates, pin, cdk diff) → report.
 Each phase prints its duration; a failure names the phase, the reason and the log.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import shutil
 import tarfile
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,9 +33,11 @@ from sagestack.local.pipeline.executor import ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.local.pipeline.storage import S3Storage
 from sagestack.promotion.candidate import package_baseline
+from sagestack.promotion.command import promote
 from sagestack.promotion.pin import rewrite_pin
 
 ENVIRONMENT = "dev"
+STAGING = "staging"
 INVOCATION_ROWS = 5
 BATCH = "batch-transform"
 
@@ -59,6 +65,7 @@ class DemoState:
     predictions: dict[str, Any] = field(default_factory=dict)
     batch_outputs: list[str] = field(default_factory=list)
     report_dir: Path | None = None
+    staging: EnvironmentConfig | None = None
 
     @property
     def region(self) -> str:
@@ -243,6 +250,46 @@ def batch(state: DemoState) -> None:
     print(f"  predictions written under {output_uri}: {', '.join(state.batch_outputs)}")
 
 
+def promote_to_staging(state: DemoState) -> None:
+    """The next step of a model's life: `sagestack promote --to staging`, gates run here.
+
+    The gates read the emulator (dev's registry, endpoint and baseline); the new pin is
+    written to the demo's copy of config/ and its `cdk diff` printed, as a pull request
+    would show it. Deploying staging is the delivery pipeline's job, so the demo stops there.
+    """
+    config_dir = state.work_dir / "config"
+    arguments = argparse.Namespace(
+        to=STAGING,
+        version=None,
+        config_dir=config_dir,
+        dry_run=False,
+        no_diff=False,
+        emulator=True,
+        state_dir=state.work_dir / "emulator",
+    )
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        outcome = promote(arguments)
+    log = state.log("promote")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(output.getvalue(), encoding="utf-8")
+    print(textwrap.indent(_without_cdk_diff(output.getvalue(), log), "  "))
+    if outcome != 0:
+        raise DemoError(f"promotion to {STAGING} was refused; the gates above say why", log)
+    (state.staging,) = load_environments([STAGING], config_dir)
+
+
+def _without_cdk_diff(output: str, log: Path) -> str:
+    """promote's output with its (long) cdk diff summed up in one line; the log has it all."""
+    before, marker, rest = output.partition("\ncdk diff of ")
+    if not marker:
+        return output.rstrip()
+    lines = rest.rstrip().splitlines()
+    stacks = sum(line.startswith("Stack ") for line in lines)
+    risks = sum(line.startswith("  risk: ") for line in lines)
+    summary = f"cdk diff: {stacks} stack(s) change, {risks} risk line(s) for the reviewer ({log})"
+    return "\n".join([before.rstrip(), summary, lines[-1]])
+
+
 def report(state: DemoState) -> None:
     assert state.execution is not None
     statistics = state.package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
@@ -288,6 +335,8 @@ def lifecycle(state: DemoState) -> None:
         invoke(state)
     with phase("run the batch transform pipeline locally (deployed definition)"):
         batch(state)
+    with phase("promote the model to staging (gates, pin, cdk diff)"):
+        promote_to_staging(state)
     with phase("evaluation"):
         report(state)
 

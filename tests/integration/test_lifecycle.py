@@ -94,3 +94,13 @@ def test_batch_pipeline_wrote_one_prediction_per_row(lifecycle: demo.DemoState) 
     for line in lines:
         probability, label = line.split(",")
         assert 0.0 <= float(probability) <= 1.0 and label in ("0", "1")
+
+
+def test_promotion_pinned_the_package_and_its_baseline_for_staging(
+    lifecycle: demo.DemoState,
+) -> None:
+    """`sagestack promote --to staging` passed every gate against the emulator."""
+    assert lifecycle.staging is not None
+    pin, dev_pin = lifecycle.staging.serving.model, lifecycle.config.serving.model
+    assert pin is not None and dev_pin is not None
+    assert (pin.arn, pin.baseline_uri) == (dev_pin.arn, dev_pin.baseline_uri)
