@@ -25,7 +25,7 @@ from ml_constructs.pipeline.definition import PipelineDefinition
 from ml_constructs.pipeline.expressions import EXECUTION_ID, Parameter, Value, join
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.role_target import RoleTarget
-from ml_constructs.training_roles import explicit_bucket_name, nag_id
+from ml_constructs.training_roles import allow_key_grants, explicit_bucket_name, nag_id
 from sagestack.config.serving import BatchTransformConfig
 
 CSV = "text/csv"
@@ -161,12 +161,7 @@ class BatchTransformPipeline(Construct):
         )
         acknowledge(role.policy, TRANSFORM_JOB_NAMES, f"Resource::{nag_id(stack, jobs)}")
         role.allow(["kms:DescribeKey"], [key.key_arn], sid="CheckPlatformKey")
-        role.allow(
-            ["kms:CreateGrant"],
-            [key.key_arn],
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            sid="PlatformKeyGrantsForSageMaker",
-        )
+        allow_key_grants(role, key.key_arn)
         return role
 
     def _schedule(self, prefix: str, expression: str, pipeline: sagemaker.CfnPipeline) -> None:

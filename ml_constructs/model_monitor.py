@@ -32,6 +32,7 @@ from ml_constructs.training_roles import (
     KEY_USE,
     JobNetwork,
     ObjectAccess,
+    allow_key_grants,
     allow_objects,
     allow_vpc,
     explicit_bucket_name,
@@ -217,12 +218,7 @@ class DataQualityMonitor(Construct):
             ],
         )
         role.allow(KEY_USE, [key.key_arn], sid="PlatformKey")
-        role.allow(
-            ["kms:CreateGrant"],
-            [key.key_arn],
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            sid="PlatformKeyGrantsForSageMaker",
-        )
+        allow_key_grants(role, key.key_arn)
         allow_decrypt_via_s3(role, baseline.account)
         allow_log_group(role, "/aws/sagemaker/ProcessingJobs", create=True)
         role.allow(

@@ -120,12 +120,7 @@ def job_role(
     acknowledge(role.policy, SAGEMAKER_JOB_METRICS, "Resource::*")
     allow_vpc(role, stack, network)
     role.allow(KEY_USE, [key.key_arn], sid="PlatformKey")
-    role.allow(
-        ["kms:CreateGrant"],
-        [key.key_arn],
-        {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        sid="PlatformKeyGrantsForSageMaker",
-    )
+    allow_key_grants(role, key.key_arn)
     allow_objects(role, stack, objects)
     role.allow(["s3:GetObject"], list(asset_objects), sid="CodeAssets")
     if assets_key_arn:
@@ -155,6 +150,15 @@ def nag_part(part: object) -> str:
     if "Fn::GetAtt" in part:
         return f"<{'.'.join(part['Fn::GetAtt'])}>"
     return json.dumps(part, separators=(",", ":"))
+
+
+def allow_key_grants(
+    role: PlatformRole, key_arn: str, sid: str | None = "PlatformKeyGrantsForSageMaker"
+) -> None:
+    """kms:CreateGrant on the key, only for grants SageMaker makes for its own resources."""
+    role.allow(
+        ["kms:CreateGrant"], [key_arn], {"Bool": {"kms:GrantIsForAWSResource": "true"}}, sid=sid
+    )
 
 
 def allow_vpc(role: PlatformRole, stack: Stack, network: JobNetwork) -> None:
@@ -288,7 +292,7 @@ def pipeline_role(
         {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         sid="PassJobRoles",
     )
-    role.allow(["kms:CreateGrant"], [key_arn], {"Bool": {"kms:GrantIsForAWSResource": "true"}})
+    allow_key_grants(role, key_arn, sid=None)
     role.allow(["kms:DescribeKey", "kms:Decrypt"], [key_arn], sid="ReadPropertyFiles")
     allow_objects(role, stack, [policy.property_files])
     return role
