@@ -1,5 +1,18 @@
 """Where things live in the platform's buckets: one place, so stacks and tools agree."""
 
+import re
+
+# Each environment's artifacts bucket; other environments find its models and baselines by name.
+ARTIFACTS_BUCKET = re.compile(
+    r"^(?P<prefix>.+)-ml-artifacts-(?P<account>\d{12})-(?P<region>[a-z0-9-]+)$"
+)
+
+
+def artifacts_bucket_name(prefix: str, account: str, region: str) -> str:
+    """The artifacts bucket of environment `prefix`, as the data stack names it."""
+    return f"{prefix}-ml-artifacts-{account}-{region}"
+
+
 RAW_DATA_PREFIX = "raw/"
 CODE_PREFIX = "code/"
 PIPELINE_PREFIX = "pipelines/"

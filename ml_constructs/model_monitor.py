@@ -25,9 +25,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs.acknowledgments import SAGEMAKER_JOB_METRICS, acknowledge
-from ml_constructs.bucket_layout import DATA_CAPTURE_PREFIX, MONITORING_PREFIX
+from ml_constructs.bucket_layout import ARTIFACTS_BUCKET, DATA_CAPTURE_PREFIX, MONITORING_PREFIX
 from ml_constructs.platform_role import PlatformRole
-from ml_constructs.serving_grants import ARTIFACTS_BUCKET, allow_decrypt_via_s3, allow_log_group
+from ml_constructs.serving_grants import allow_decrypt_via_s3, allow_log_group
 from ml_constructs.training_roles import (
     KEY_USE,
     JobNetwork,

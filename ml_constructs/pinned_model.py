@@ -15,13 +15,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.acknowledgments import SERVERLESS_MODEL_NOT_ISOLATED, checkov_skip
-from ml_constructs.bucket_layout import DATA_CAPTURE_PREFIX, MODELS_PREFIX
+from ml_constructs.bucket_layout import DATA_CAPTURE_PREFIX, MODELS_PREFIX, artifacts_bucket_name
 from ml_constructs.platform_role import PlatformRole
-from ml_constructs.serving_grants import (
-    allow_decrypt_via_s3,
-    allow_log_group,
-    artifacts_bucket_name,
-)
+from ml_constructs.serving_grants import allow_decrypt_via_s3, allow_log_group
 from ml_constructs.training_roles import (
     KEY_USE,
     JobNetwork,

@@ -6,8 +6,6 @@ bucket, encrypted with its data key. Both are named by convention, so the grants
 
 from __future__ import annotations
 
-import re
-
 from aws_cdk import ArnFormat, Stack
 
 from ml_constructs.acknowledgments import (
@@ -17,15 +15,6 @@ from ml_constructs.acknowledgments import (
 )
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.training_roles import nag_id
-
-ARTIFACTS_BUCKET = re.compile(
-    r"^(?P<prefix>.+)-ml-artifacts-(?P<account>\d{12})-(?P<region>[a-z0-9-]+)$"
-)
-
-
-def artifacts_bucket_name(prefix: str, account: str, region: str) -> str:
-    """The artifacts bucket of environment `prefix`, as the data stack names it."""
-    return f"{prefix}-ml-artifacts-{account}-{region}"
 
 
 def allow_log_group(role: PlatformRole, log_group_name: str, create: bool) -> None:

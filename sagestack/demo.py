@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml_constructs.bucket_layout import artifacts_bucket_name
 from sagestack.config import EnvironmentConfig, load_environments
 from sagestack.config.loader import CONFIG_DIR
 from sagestack.local import emulator
@@ -205,7 +206,7 @@ def serve(state: DemoState) -> None:
 def test_rows(state: DemoState) -> list[str]:
     """A few rows of the pipeline's test split, features only (the target comes first)."""
     assert state.storage is not None
-    bucket = f"{state.config.prefix}-ml-artifacts-{state.config.account}-{state.region}"
+    bucket = artifacts_bucket_name(state.config.prefix, state.config.account, state.region)
     keys = [k for k in state.storage.list_keys(f"s3://{bucket}/") if k.endswith("/test/test.csv")]
     if not keys:
         raise DemoError(f"no test split (…/test/test.csv) in s3://{bucket}")
@@ -228,7 +229,7 @@ def invoke(state: DemoState) -> None:
     )
     state.rows = test_rows(state)
     response = runtime.invoke_endpoint(
-        EndpointName=f"{state.config.prefix}-endpoint",
+        EndpointName=state.config.endpoint_name,
         ContentType="text/csv",
         Accept="application/json",
         Body="\n".join(state.rows),
@@ -306,7 +307,7 @@ def teardown(state: DemoState, keep: bool) -> None:
         print("\nleft running (--keep):")
         print(f"  emulator: export AWS_ENDPOINT_URL={state.server.url}")
         if state.endpoint is not None:
-            path = f"/endpoints/{state.config.prefix}-endpoint/invocations"
+            path = f"/endpoints/{state.config.endpoint_name}/invocations"
             print(f"  endpoint: {state.endpoint.url}{path}")
             print("  (the endpoint stops with this process; press Ctrl-C to stop both)")
         return

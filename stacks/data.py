@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from ml_constructs.bucket_layout import MODELS_PREFIX
+from ml_constructs.bucket_layout import MODELS_PREFIX, artifacts_bucket_name
 from ml_constructs.compliant_bucket import CompliantBucket
 from ml_constructs.platform_key import PlatformKey, service_use_statement
 from sagestack.config import EnvironmentConfig
@@ -100,7 +100,7 @@ class DataStack(Stack):
         self.artifacts_bucket = CompliantBucket(
             self,
             "Artifacts",
-            bucket_name=f"{prefix}-ml-artifacts-{suffix}",
+            bucket_name=artifacts_bucket_name(prefix, self.account, self.region),
             key=self.data_key,
             access_logs=self.access_logs_bucket,
             **bucket_settings,

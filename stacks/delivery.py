@@ -25,7 +25,6 @@ from ml_constructs.compliant_bucket import CompliantBucket
 from ml_constructs.platform_role import PlatformRole
 from sagestack.config import EnvironmentConfig
 from sagestack.config.delivery import DeliveryConfig, SmokeTest
-from stacks.serving import endpoint_name
 from stacks.stage import SageStackStage
 
 PIPELINE_NAME = "sagestack-delivery"
@@ -75,7 +74,7 @@ class SmokeTestAccessStack(Stack):
             description="The delivery pipeline's smoke test: invoke the endpoint, nothing else",
         )
         endpoint = self.format_arn(
-            service="sagemaker", resource="endpoint", resource_name=endpoint_name(config)
+            service="sagemaker", resource="endpoint", resource_name=config.endpoint_name
         )
         role.allow(["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"], [endpoint])
 
@@ -85,7 +84,7 @@ def smoke_test_step(
 ) -> pipelines.Step:
     """Wait for the endpoint, then send one request as the environment's smoke-test role."""
     profile = "environment"
-    endpoint = endpoint_name(config)
+    endpoint = config.endpoint_name
     return pipelines.CodeBuildStep(
         f"SmokeTest-{config.name}",
         role=role,

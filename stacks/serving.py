@@ -23,10 +23,6 @@ from stacks.data import DataStack
 from stacks.network import RETENTION, NetworkStack
 
 
-def endpoint_name(config: EnvironmentConfig) -> str:
-    return f"{config.prefix}-endpoint"
-
-
 class ServingStack(Stack):
     """Model, endpoint config, endpoint, alarms, autoscaling and the batch transform pipeline."""
 
@@ -51,7 +47,7 @@ class ServingStack(Stack):
                 f"{pin.source_region(self.region)}, the environment in {self.region}; pin a "
                 "package registered in the environment's region"
             )
-        self.endpoint_name = endpoint_name(config)
+        self.endpoint_name = config.endpoint_name
         self.variant_name = serving.variant_name
         variant = serving.serverless or serving.instance
 

@@ -128,5 +128,10 @@ class EnvironmentConfig(Section):
         return f"sagestack-{self.name}"
 
     @property
+    def endpoint_name(self) -> str:
+        """The real-time endpoint the serving stack deploys (promotion and the demo call it)."""
+        return f"{self.prefix}-endpoint"
+
+    @property
     def retains_data(self) -> bool:
         return self.removal_policy == "retain"

@@ -169,11 +169,6 @@ def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarg
     return CheckResult("baseline", Outcome.PASSED, f"{folder} holds the data-quality baseline")
 
 
-def endpoint_name(config: EnvironmentConfig) -> str:
-    """The environment's endpoint, as stacks/serving.py names it."""
-    return f"{config.prefix}-endpoint"
-
-
 def _served_packages(sagemaker, endpoint: dict) -> set[str]:
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     served = set()
@@ -186,7 +181,7 @@ def _served_packages(sagemaker, endpoint: dict) -> set[str]:
 
 def check_served(candidate: Candidate, previous: EnvironmentConfig, aws: AwsTarget) -> CheckResult:
     """Does the previous environment's endpoint serve the candidate right now?"""
-    name = endpoint_name(previous)
+    name = previous.endpoint_name
     if aws.emulator is None:
         caller, why = aws.caller_account(previous.region)
         if caller is None:
