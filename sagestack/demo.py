@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_constructs.bucket_layout import artifacts_bucket_name
+from sagestack import cli
 from sagestack.config import EnvironmentConfig, load_environments
 from sagestack.config.loader import CONFIG_DIR
 from sagestack.local import emulator
@@ -34,7 +35,6 @@ from sagestack.local.pipeline.executor import ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.local.pipeline.storage import S3Storage
 from sagestack.promotion.candidate import package_baseline
-from sagestack.promotion.command import promote
 from sagestack.promotion.pin import rewrite_pin
 
 ENVIRONMENT = "dev"
@@ -72,6 +72,16 @@ class DemoState:
     def region(self) -> str:
         return self.config.region
 
+    @property
+    def emulator_dir(self) -> Path:
+        """Where `sagestack local up` state of the demo's emulator is kept."""
+        return self.work_dir / "emulator"
+
+    @property
+    def config_dir(self) -> Path:
+        """The demo's copy of config/, where the pins change."""
+        return self.work_dir / "config"
+
     def client(self, service: str) -> Any:
         assert self.server is not None
         return self.server.client(service, self.region)
@@ -97,7 +107,7 @@ def phase(title: str) -> Iterator[None]:
 
 
 def start_emulator(state: DemoState) -> None:
-    state.server = emulator.start(state.work_dir / "emulator")
+    state.server = emulator.start(state.emulator_dir)
     state.storage = S3Storage(state.client("s3"), create_buckets=False, label="the emulator's S3")
     print(f"  emulator at {state.server.url} (moto server on loopback; this is not AWS)")
 
@@ -169,7 +179,7 @@ def approve(state: DemoState) -> None:
 
 def pinned_config_dir(state: DemoState) -> Path:
     """A copy of config/ where dev pins the approved package (the repo's files stay as they are)."""
-    target = state.work_dir / "config"
+    target = state.config_dir
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(CONFIG_DIR, target)
     dev_file = target / f"{ENVIRONMENT}.yaml"
@@ -255,40 +265,18 @@ def promote_to_staging(state: DemoState) -> None:
     """The next step of a model's life: `sagestack promote --to staging`, gates run here.
 
     The gates read the emulator (dev's registry, endpoint and baseline); the new pin is
-    written to the demo's copy of config/ and its `cdk diff` printed, as a pull request
-    would show it. Deploying staging is the delivery pipeline's job, so the demo stops there.
+    written to the demo's copy of config/ and its `cdk diff` to a file, as a pull request
+    would show them. Deploying staging is the delivery pipeline's job, so the demo stops there.
     """
-    config_dir = state.work_dir / "config"
-    arguments = argparse.Namespace(
-        to=STAGING,
-        version=None,
-        config_dir=config_dir,
-        dry_run=False,
-        no_diff=False,
-        emulator=True,
-        state_dir=state.work_dir / "emulator",
-    )
+    diff_file = state.log("promote-diff")
+    command = ["promote", "--to", STAGING, "--config-dir", str(state.config_dir)]
+    command += ["--emulator", "--state-dir", str(state.emulator_dir), "--diff-file", str(diff_file)]
     with contextlib.redirect_stdout(io.StringIO()) as output:
-        outcome = promote(arguments)
-    log = state.log("promote")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(output.getvalue(), encoding="utf-8")
-    print(textwrap.indent(_without_cdk_diff(output.getvalue(), log), "  "))
+        outcome = cli.main(command)
+    print(textwrap.indent(output.getvalue().rstrip(), "  "))
     if outcome != 0:
-        raise DemoError(f"promotion to {STAGING} was refused; the gates above say why", log)
-    (state.staging,) = load_environments([STAGING], config_dir)
-
-
-def _without_cdk_diff(output: str, log: Path) -> str:
-    """promote's output with its (long) cdk diff summed up in one line; the log has it all."""
-    before, marker, rest = output.partition("\ncdk diff of ")
-    if not marker:
-        return output.rstrip()
-    lines = rest.rstrip().splitlines()
-    stacks = sum(line.startswith("Stack ") for line in lines)
-    risks = sum(line.startswith("  risk: ") for line in lines)
-    summary = f"cdk diff: {stacks} stack(s) change, {risks} risk line(s) for the reviewer ({log})"
-    return "\n".join([before.rstrip(), summary, lines[-1]])
+        raise DemoError(f"promotion to {STAGING} was refused; the gates above say why")
+    (state.staging,) = load_environments([STAGING], state.config_dir)
 
 
 def report(state: DemoState) -> None:
@@ -313,7 +301,7 @@ def teardown(state: DemoState, keep: bool) -> None:
         return
     if state.endpoint is not None:
         state.endpoint.stop()
-    emulator.stop(state.work_dir / "emulator")
+    emulator.stop(state.emulator_dir)
 
 
 def lifecycle(state: DemoState) -> None:

@@ -59,16 +59,24 @@ def _aws_target(args: argparse.Namespace) -> AwsTarget:
     return AwsTarget(running)
 
 
-def _print_preview(config_dir: Path, target: str, new_text: str) -> None:
+def _print_preview(config_dir: Path, target: str, new_text: str, diff_file: Path | None) -> None:
+    """The cdk diff and its risks, printed, or written to `diff_file` and summed up."""
     review = preview_pin(config_dir, target, new_text)
     changed = [stack for stack in review.stacks if stack.diff.status != "unchanged"]
-    print(f"\ncdk diff of {target} (offline, current pin → new pin):")
-    for stack in changed:
-        print(stack.cdk_diff + "\n")
-    if not changed:
-        print("  no template changes")
-    for risk in review.risks:
-        print(f"  risk: {risk.category.value}: {risk.location}: {risk.detail}")
+    lines = [f"cdk diff of {target} (offline, current pin → new pin):"]
+    lines += [stack.cdk_diff + "\n" for stack in changed] or ["  no template changes"]
+    lines += [
+        f"  risk: {risk.category.value}: {risk.location}: {risk.detail}" for risk in review.risks
+    ]
+    if diff_file is None:
+        print("\n" + "\n".join(lines))
+        return
+    diff_file.parent.mkdir(parents=True, exist_ok=True)
+    diff_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(
+        f"cdk diff of {target}: {len(changed)} stack(s) change, {len(review.risks)} risk(s) "
+        f"for the reviewer; written to {diff_file}"
+    )
 
 
 def promote(args: argparse.Namespace) -> int:
@@ -108,7 +116,7 @@ def promote(args: argparse.Namespace) -> int:
         end="",
     )
     if not args.no_diff:
-        _print_preview(config_dir, target.name, new_text)
+        _print_preview(config_dir, target.name, new_text, args.diff_file)
     if args.dry_run:
         print(f"dry run: {target_file} is unchanged")
         return 0
@@ -155,6 +163,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-diff",
         action="store_true",
         help="skip the cdk diff preview (it synthesizes the target environment twice)",
+    )
+    parser.add_argument(
+        "--diff-file",
+        type=Path,
+        metavar="FILE",
+        help="write the cdk diff and its risks to FILE and print a one-line summary",
     )
     parser.add_argument(
         "--emulator",

@@ -104,3 +104,6 @@ def test_promotion_pinned_the_package_and_its_baseline_for_staging(
     pin, dev_pin = lifecycle.staging.serving.model, lifecycle.config.serving.model
     assert pin is not None and dev_pin is not None
     assert (pin.arn, pin.baseline_uri) == (dev_pin.arn, dev_pin.baseline_uri)
+    diff = lifecycle.log("promote-diff").read_text(encoding="utf-8")
+    assert diff.startswith("cdk diff of staging (offline, current pin → new pin):")
+    assert "AWS::SageMaker::Endpoint" in diff and "AWS::SageMaker::MonitoringSchedule" in diff
