@@ -11,7 +11,7 @@ Importing this module registers them (moto finds models through subclassing).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.core.common_models import CloudFormationModel
 from moto.sagemaker.models import sagemaker_backends
@@ -28,6 +28,9 @@ class _EmulatedResource:
     so each model names CloudFormationModel as a base of its own.
     """
 
+    CFN_TYPE: ClassVar[str]
+    NAME_PROPERTY: ClassVar[str]  # the template property that holds the resource's name
+
     def __init__(self, name: str, arn: str) -> None:
         self.name = name
         self.arn = arn
@@ -35,21 +38,29 @@ class _EmulatedResource:
     def is_created(self) -> bool:
         return True
 
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def name_in(cls, cloudformation_json: dict[str, Any], logical_name: str) -> str:
+        """The name the template gives, or the one CloudFormation generated."""
+        return cloudformation_json["Properties"].get(cls.NAME_PROPERTY, logical_name)
+
 
 class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::Pipeline` with an inline definition body, created through the API."""
 
+    CFN_TYPE = "AWS::SageMaker::Pipeline"
+    NAME_PROPERTY = "PipelineName"
+
     @property
     def physical_resource_id(self) -> str:
         return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "PipelineName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::Pipeline"
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -68,7 +79,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         **kwargs: Any,
     ) -> EmulatedPipeline:
         properties = cloudformation_json["Properties"]
-        name = properties.get("PipelineName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         body = properties["PipelineDefinition"]["PipelineDefinitionBody"]
         pipeline = sagemaker_backends[account_id][region_name].create_pipeline(
             pipeline_name=name,
@@ -107,7 +118,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         region_name: str,
     ) -> None:
         backend = sagemaker_backends[account_id][region_name]
-        name = cloudformation_json["Properties"].get("PipelineName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         if name in backend.pipelines:
             backend.delete_pipeline(name)
 
@@ -115,17 +126,12 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
 class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::ModelPackageGroup`; `Ref` gives its ARN, as in CloudFormation."""
 
+    CFN_TYPE = "AWS::SageMaker::ModelPackageGroup"
+    NAME_PROPERTY = "ModelPackageGroupName"
+
     @property
     def physical_resource_id(self) -> str:
         return self.arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ModelPackageGroupName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::ModelPackageGroup"
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -144,7 +150,7 @@ class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
         **kwargs: Any,
     ) -> EmulatedModelPackageGroup:
         properties = cloudformation_json["Properties"]
-        name = properties.get("ModelPackageGroupName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         arn = sagemaker_backends[account_id][region_name].create_model_package_group(
             model_package_group_name=name,
             model_package_group_description=properties.get("ModelPackageGroupDescription", ""),
@@ -173,5 +179,5 @@ class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
         region_name: str,
     ) -> None:
         backend = sagemaker_backends[account_id][region_name]
-        name = cloudformation_json["Properties"].get("ModelPackageGroupName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         backend.model_package_groups.pop(name, None)
