@@ -3,11 +3,11 @@ booster.inplace_predict on the same rows.
 
 Models (bench_models.py, train.py's format, 50 features, trained on 100,000 synthetic rows):
 a small one (100 trees of depth 6) and the sizes config/{dev,staging,prod}.yaml train, every
-round kept; environments that train the same size share a row. model_fn pins one prediction
-thread and the raw calls use the same booster. Payloads: 1,000 rows and 1 row as text/csv
-(`%.7g`), answered as text/csv; for comparison the same rows as an application/x-npy body. Raw
-and chain calls are timed in alternating batches and each figure is the median over batches,
-so background load on the machine shifts both alike.
+round kept. model_fn pins one prediction thread and the raw calls use the same booster.
+Payloads: 1,000 rows and 1 row as text/csv (`%.7g`), answered as text/csv; for comparison the
+same rows as an application/x-npy body. Raw and chain calls are timed in alternating batches
+and each figure is the median over batches, so background load on the machine shifts both
+alike.
 
     .venv/bin/python bench/inference_handler.py
 """
@@ -28,7 +28,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_models import (
     SMALL,
-    ModelSize,
     configured_size,
     csv_body,
     feature_rows,
@@ -59,24 +58,6 @@ def medians(calls: dict[str, Callable[[], object]], repeat: int, batches: int) -
     return {name: statistics.median(values[1:]) for name, values in timings.items()}
 
 
-def model_sizes() -> list[tuple[str, ModelSize]]:
-    """The small model, then each distinct configured size named by its environments."""
-    by_size: dict[str, tuple[list[str], ModelSize]] = {}
-    for environment in ENVIRONMENTS:
-        size = configured_size(environment)
-        key = repr((size.rounds, sorted(size.params.items())))
-        by_size.setdefault(key, ([], size))[0].append(environment)
-    named = [(SMALL.description, SMALL)]
-    for environments, size in by_size.values():
-        named.append(
-            (
-                f"{'/'.join(environments)}: {size.rounds} trees, depth {size.params['max_depth']}",
-                size,
-            )
-        )
-    return named
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, default=50)
@@ -88,7 +69,7 @@ def main() -> None:
         "throughput | added per call | chain, npy body | npy / raw |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for name, size in model_sizes():
+    for size in (SMALL, *map(configured_size, ENVIRONMENTS)):
         with tempfile.TemporaryDirectory() as scratch:
             model = train_model(Path(scratch), args.features, size)
         for count, repeat in ((1000, 10), (1, 500)):
@@ -107,7 +88,7 @@ def main() -> None:
             )
             raw, by_csv, by_npy = best["raw"], best["csv"], best["npy"]
             print(
-                f"| {name} | {count} row{'s' if count > 1 else ''} ({len(csv):,} B) "
+                f"| {size.description} | {count} row{'s' if count > 1 else ''} ({len(csv):,} B) "
                 f"| {raw * 1e6:,.0f} µs ({count / raw:,.0f} rows/s) "
                 f"| {by_csv * 1e6:,.0f} µs ({count / by_csv:,.0f} rows/s) | {raw / by_csv:.0%} "
                 f"| {(by_csv - raw) * 1e6:,.0f} µs | {by_npy * 1e6:,.0f} µs | {raw / by_npy:.0%} |",
