@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 from moto.core.common_models import CloudFormationModel
 from moto.sagemaker.models import sagemaker_backends
 
+from sagestack.local.pipeline.assembly import GROUP_TYPE, PIPELINE_TYPE
+
 
 def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
     return list(properties.get("Tags", []))
@@ -55,7 +57,7 @@ class _EmulatedResource:
 class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::Pipeline` with an inline definition body, created through the API."""
 
-    CFN_TYPE = "AWS::SageMaker::Pipeline"
+    CFN_TYPE = PIPELINE_TYPE
     NAME_PROPERTY = "PipelineName"
 
     @property
@@ -126,7 +128,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
 class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::ModelPackageGroup`; `Ref` gives its ARN, as in CloudFormation."""
 
-    CFN_TYPE = "AWS::SageMaker::ModelPackageGroup"
+    CFN_TYPE = GROUP_TYPE
     NAME_PROPERTY = "ModelPackageGroupName"
 
     @property
