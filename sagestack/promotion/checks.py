@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.config import EnvironmentConfig
+from sagestack.local.pipeline.storage import StorageError, split_uri
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
 
@@ -77,7 +78,7 @@ def check_approved(candidate: Candidate) -> CheckResult:
 
 
 def _read_evaluation(uri: str, candidate: Candidate, aws: AwsTarget) -> dict:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_uri(uri)
     body = aws.client("s3", candidate.region).get_object(Bucket=bucket, Key=key)["Body"].read()
     return json.loads(body)
 
@@ -96,7 +97,7 @@ def check_metrics(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarge
         )
     try:
         metrics = _read_evaluation(uri, candidate, aws)["binary_classification_metrics"]
-    except (BotoCoreError, ClientError, ValueError, KeyError, TypeError) as error:
+    except (BotoCoreError, ClientError, StorageError, ValueError, KeyError, TypeError) as error:
         return CheckResult(
             "metrics",
             Outcome.FAILED,
@@ -155,11 +156,11 @@ def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarg
             "pipeline, which records preprocess.py's baseline",
         )
     s3 = aws.client("s3", candidate.region)
-    bucket, _, key = folder.removeprefix("s3://").partition("/")
     for name in (BASELINE_STATISTICS_FILE, BASELINE_CONSTRAINTS_FILE):
         try:
-            s3.head_object(Bucket=bucket, Key=key + name)
-        except (BotoCoreError, ClientError) as error:
+            bucket, key = split_uri(folder + name)
+            s3.head_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError, StorageError) as error:
             return CheckResult(
                 "baseline",
                 Outcome.FAILED,
