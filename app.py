@@ -6,10 +6,10 @@ from pathlib import Path
 
 from aws_cdk import App
 
+from ground.config import ConfigError, load_environments
+from ground.config.delivery import load_delivery
+from ground.config.loader import CONFIG_DIR
 from ml_constructs.compliance import attach_compliance_packs, findings
-from sagestack.config import ConfigError, load_environments
-from sagestack.config.delivery import load_delivery
-from sagestack.config.loader import CONFIG_DIR
 from stacks.delivery import PIPELINE_NAME, DeliveryStack
 from stacks.stage import SageStackStage
 

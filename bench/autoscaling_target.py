@@ -16,7 +16,7 @@ and covers what this bench does not see: SageMaker's own front end (OverheadLate
 or busier CPU than this machine's, and the traffic that keeps arriving during a scale-out.
 
 Run `python bench/autoscaling_target.py`; record the result in bench/README.md and in the
-AutoscalingConfig default (sagestack/config/serving.py).
+AutoscalingConfig default (ground/config/serving.py).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ INFERENCE_SCRIPT = ROOT / "training_code" / "inference.py"
 
 import inference  # noqa: E402  (the module the serving container imports)
 
-from sagestack.config import load_environments  # noqa: E402
+from ground.config import load_environments  # noqa: E402
 from sagestack.datasets import synthetic  # noqa: E402
 
 

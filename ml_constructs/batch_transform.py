@@ -9,8 +9,6 @@ The pipeline starts on demand (StartPipelineExecution) or on the configured sche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -19,56 +17,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ground.config.serving import BatchTransformConfig
+from ground.pipeline.definition import PipelineDefinition
+from ground.pipeline.expressions import EXECUTION_ID, Parameter, Value, join
+from ground.pipeline.steps import TransformStep
 from ml_constructs.acknowledgments import TRANSFORM_JOB_NAMES, acknowledge
+from ml_constructs.iam_grants import allow_key_grants, explicit_bucket_name, nag_id
 from ml_constructs.pinned_model import BATCH_INPUT_PREFIX, BATCH_OUTPUT_PREFIX, PinnedModel
-from ml_constructs.pipeline.definition import PipelineDefinition
-from ml_constructs.pipeline.expressions import EXECUTION_ID, Parameter, Value, join
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.role_target import RoleTarget
-from ml_constructs.training_roles import allow_key_grants, explicit_bucket_name, nag_id
-from sagestack.config.serving import BatchTransformConfig
+from ml_constructs.sagemaker_pipeline import SageMakerPipeline
 
-CSV = "text/csv"
 STEP_NAME = "BatchTransform"
-
-
-@dataclass(frozen=True)
-class TransformStep:
-    """A Transform step: CSV lines in, CSV lines out, volumes and output under `kms_key_id`."""
-
-    name: str
-    model_name: Value
-    input_uri: Value
-    output_uri: Value
-    instance_type: Value
-    instance_count: Value
-    kms_key_id: Value
-    max_payload_mb: int
-
-    def to_dict(self) -> dict:
-        arguments = {
-            "ModelName": self.model_name,
-            "BatchStrategy": "MultiRecord",
-            "MaxPayloadInMB": self.max_payload_mb,
-            "TransformInput": {
-                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": self.input_uri}},
-                "ContentType": CSV,
-                "SplitType": "Line",
-                "CompressionType": "None",
-            },
-            "TransformOutput": {
-                "S3OutputPath": self.output_uri,
-                "Accept": CSV,
-                "AssembleWith": "Line",
-                "KmsKeyId": self.kms_key_id,
-            },
-            "TransformResources": {
-                "InstanceType": self.instance_type,
-                "InstanceCount": self.instance_count,
-                "VolumeKmsKeyId": self.kms_key_id,
-            },
-        }
-        return {"Name": self.name, "Type": "Transform", "Arguments": arguments}
 
 
 def batch_transform_definition(
@@ -126,18 +86,17 @@ class BatchTransformPipeline(Construct):
             config=config,
         )
         role = self._pipeline_role(prefix, key)
-        pipeline = sagemaker.CfnPipeline(
+        pipeline = SageMakerPipeline(
             self,
             "Pipeline",
             pipeline_name=self.pipeline_name,
-            pipeline_display_name=self.pipeline_name,
-            pipeline_description="Batch inference with the pinned model, CSV in and out",
-            role_arn=role.role_arn,
-            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition)},
+            description="Batch inference with the pinned model, CSV in and out",
+            definition=self.definition,
+            role=role.role,
+            role_policy=role.policy,
         )
-        pipeline.node.add_dependency(role.policy)
         if config.schedule:
-            self._schedule(prefix, config.schedule, pipeline)
+            self._schedule(prefix, config.schedule, pipeline.resource)
 
     def _pipeline_role(self, prefix: str, key: kms.IKey) -> PlatformRole:
         stack = Stack.of(self)

@@ -14,8 +14,8 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ground.config.monitoring import AlarmThresholds
 from ml_constructs.endpoint_metrics import MICROSECONDS_PER_MS, EndpointMetrics
-from sagestack.config.monitoring import AlarmThresholds
 
 ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 BELOW = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD

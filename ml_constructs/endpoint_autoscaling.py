@@ -11,7 +11,7 @@ from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from sagestack.config.serving import AutoscalingConfig
+from ground.config.serving import AutoscalingConfig
 
 SERVICE_LINKED_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"

@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from sagestack.config.serving import GuardrailsConfig, InstanceVariant, ServerlessVariant
+from ground.config.serving import GuardrailsConfig, InstanceVariant, ServerlessVariant
 
 CAPTURED_CSV = ["text/csv"]
 CAPTURED_JSON = ["application/json"]

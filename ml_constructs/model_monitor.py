@@ -24,33 +24,28 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ground import images
+from ground.config.monitoring import ModelMonitorConfig
+from ground.container import PROCESSING_ROOT
+from ground.layout import ARTIFACTS_BUCKET, DATA_CAPTURE_PREFIX, MONITORING_PREFIX, split_s3_uri
 from ml_constructs.acknowledgments import SAGEMAKER_JOB_METRICS, acknowledge
-from ml_constructs.bucket_layout import ARTIFACTS_BUCKET, DATA_CAPTURE_PREFIX, MONITORING_PREFIX
-from ml_constructs.platform_role import PlatformRole
-from ml_constructs.serving_grants import allow_decrypt_via_s3, allow_log_group
-from ml_constructs.training_roles import (
+from ml_constructs.iam_grants import (
     KEY_USE,
-    JobNetwork,
     ObjectAccess,
+    allow_decrypt_via_s3,
     allow_key_grants,
+    allow_log_group,
     allow_objects,
     allow_vpc,
     explicit_bucket_name,
 )
-from sagestack.config.monitoring import ModelMonitorConfig
+from ml_constructs.job_network import JobNetwork
+from ml_constructs.platform_role import PlatformRole
 
 JobDefinition = sagemaker.CfnDataQualityJobDefinition
 Schedule = sagemaker.CfnMonitoringSchedule
-PROCESSING = "/opt/ml/processing"
 REPORTS_PREFIX = f"{MONITORING_PREFIX}data-quality/"
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
-
-
-def analyzer_image(region: str) -> str:
-    """The Model Monitor analyzer image of `region`, from the sagemaker SDK's table."""
-    from sagemaker.core import image_uris
-
-    return image_uris.retrieve("model-monitor", region=region)
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ class Baseline:
 
     @classmethod
     def parse(cls, uri: str) -> Baseline:
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        bucket, key = split_s3_uri(uri)
         if not ARTIFACTS_BUCKET.match(bucket):
             raise ValueError(
                 f"baseline {uri} is not in a platform artifacts bucket "
@@ -107,7 +102,7 @@ class DataQualityMonitor(Construct):
             endpoint_name=endpoint_name,
             role_arn=role.role_arn,
             data_quality_app_specification=JobDefinition.DataQualityAppSpecificationProperty(
-                image_uri=analyzer_image(stack.region),
+                image_uri=images.model_monitor_image(stack.region),
                 environment={"publish_cloudwatch_metrics": "Enabled"},
             ),
             data_quality_baseline_config=JobDefinition.DataQualityBaselineConfigProperty(
@@ -121,7 +116,7 @@ class DataQualityMonitor(Construct):
             data_quality_job_input=JobDefinition.DataQualityJobInputProperty(
                 endpoint_input=JobDefinition.EndpointInputProperty(
                     endpoint_name=endpoint_name,
-                    local_path=f"{PROCESSING}/input/endpoint",
+                    local_path=f"{PROCESSING_ROOT}/input/endpoint",
                     s3_input_mode="File",
                     s3_data_distribution_type="FullyReplicated",
                 )
@@ -131,7 +126,7 @@ class DataQualityMonitor(Construct):
                 monitoring_outputs=[
                     JobDefinition.MonitoringOutputProperty(
                         s3_output=JobDefinition.S3OutputProperty(
-                            local_path=f"{PROCESSING}/output",
+                            local_path=f"{PROCESSING_ROOT}/output",
                             s3_uri=reports,
                             s3_upload_mode="EndOfJob",
                         )

@@ -14,19 +14,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ground.config.serving import ModelPin
+from ground.layout import DATA_CAPTURE_PREFIX, MODELS_PREFIX, artifacts_bucket_name
 from ml_constructs.acknowledgments import SERVERLESS_MODEL_NOT_ISOLATED, checkov_skip
-from ml_constructs.bucket_layout import DATA_CAPTURE_PREFIX, MODELS_PREFIX, artifacts_bucket_name
-from ml_constructs.platform_role import PlatformRole
-from ml_constructs.serving_grants import allow_decrypt_via_s3, allow_log_group
-from ml_constructs.training_roles import (
+from ml_constructs.iam_grants import (
     KEY_USE,
-    JobNetwork,
     ObjectAccess,
+    allow_decrypt_via_s3,
+    allow_log_group,
     allow_objects,
     allow_vpc,
     explicit_bucket_name,
 )
-from sagestack.config.serving import ModelPin
+from ml_constructs.job_network import JobNetwork
+from ml_constructs.platform_role import PlatformRole
 
 BATCH_INPUT_PREFIX = "batch/input/"
 BATCH_OUTPUT_PREFIX = "batch/predictions/"

@@ -1,7 +1,9 @@
-"""The training pipeline as CloudFormation: code asset, roles, model registry and CfnPipeline.
+"""The training pipelines as CloudFormation: code asset, roles, model registry and pipelines.
 
-The definition is built here at synth as plain JSON and written into the template
-(`PipelineDefinitionBody`), so the deployed pipeline and the local executor read one text.
+The definitions are built here at synth as plain JSON and written into the template
+(`PipelineDefinitionBody`), so the deployed pipelines and the local executor read one text.
+`<prefix>-training` always exists, `<prefix>-tuning` when the config gives tuning ranges; both
+register into `<prefix>-models` and run with the same roles.
 """
 
 from __future__ import annotations
@@ -16,43 +18,44 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ml_constructs.bucket_layout import (
+from ground import images
+from ground.config import EnvironmentConfig
+from ground.container import load_metric_definitions
+from ground.layout import (
     CHECKPOINTS_PREFIX,
     MODELS_PREFIX,
     PIPELINE_PREFIX,
     RAW_DATA_PREFIX,
 )
+from ground.pipeline.jobs import JobSecurity
+from ml_constructs.iam_grants import ObjectAccess, explicit_bucket_name
+from ml_constructs.job_network import JobNetwork
 from ml_constructs.pipeline.code_bundle import build_sourcedir
-from ml_constructs.pipeline.invariants import job_security_violations
-from ml_constructs.pipeline.jobs import JobSecurity
 from ml_constructs.pipeline.training_definition import (
+    TRAINING,
+    TUNING,
     PipelineImages,
     TrainingPipelineSpec,
-    training_pipeline_definition,
+    pipeline_kinds,
+    pipeline_name,
+    training_pipeline_definitions,
 )
-from ml_constructs.training_roles import (
-    JobNetwork,
-    ObjectAccess,
-    PipelineJobPolicy,
-    explicit_bucket_name,
-    job_role,
-    pipeline_role,
-)
-from sagestack import images
-from sagestack.config import EnvironmentConfig
-from sagestack.local.contract import load_metric_definitions
+from ml_constructs.sagemaker_pipeline import SageMakerPipeline
+from ml_constructs.training_roles import PipelineJobPolicy, job_role, pipeline_role
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_CODE = ROOT / "training_code"
 SOURCEDIR = ROOT / "build" / "sourcedir.tar.gz"
-
-
-class PipelineSecurityError(ValueError):
-    """A job of the definition lacks KMS, VPC, isolation or encryption."""
+CONSTRUCT_IDS = {TRAINING: "Pipeline", TUNING: "TuningPipeline"}
+DESCRIPTIONS = {
+    TRAINING: "Preprocess, train, evaluate, register or fail",
+    TUNING: "Preprocess, tune hyperparameters, evaluate, register or fail",
+}
 
 
 class TrainingPipeline(Construct):
-    """`<prefix>-training` pipeline, `<prefix>-models` group and the roles they run with."""
+    """`<prefix>-training` (and `<prefix>-tuning`) pipelines, the `<prefix>-models` group and
+    the roles they run with; `.pipelines` by name, `.pipeline_name` the training one."""
 
     def __init__(
         self,
@@ -68,7 +71,8 @@ class TrainingPipeline(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         prefix = config.prefix
-        self.pipeline_name = f"{prefix}-training"
+        kinds = pipeline_kinds(config.training)
+        self.pipeline_name = pipeline_name(prefix, TRAINING)
         self.model_package_group_name = f"{prefix}-models"
         code = s3_assets.Asset(
             self, "TrainingCode", path=str(build_sourcedir(TRAINING_CODE, SOURCEDIR))
@@ -76,7 +80,7 @@ class TrainingPipeline(Construct):
         code_object = code.bucket.arn_for_objects(code.s3_object_key)
         self.raw_bucket_name = raw = explicit_bucket_name(raw_bucket)
         artifacts = explicit_bucket_name(artifacts_bucket)
-        run = f"{self.pipeline_name}/"
+        runs = [f"{pipeline_name(prefix, kind)}/" for kind in kinds]
         shared = {
             "key": key,
             "network": network,
@@ -91,8 +95,8 @@ class TrainingPipeline(Construct):
             kind="ProcessingJobs",
             objects=[
                 ObjectAccess(raw, RAW_DATA_PREFIX),
-                ObjectAccess(artifacts, PIPELINE_PREFIX + run, write=True),
-                ObjectAccess(artifacts, MODELS_PREFIX + run, write=True),
+                *(ObjectAccess(artifacts, PIPELINE_PREFIX + run, write=True) for run in runs),
+                *(ObjectAccess(artifacts, MODELS_PREFIX + run, write=True) for run in runs),
             ],
             **shared,
         )
@@ -103,9 +107,9 @@ class TrainingPipeline(Construct):
             description="Training and tuning jobs of the training pipeline",
             kind="TrainingJobs",
             objects=[
-                ObjectAccess(artifacts, PIPELINE_PREFIX + run),
-                ObjectAccess(artifacts, MODELS_PREFIX + run, write=True),
-                ObjectAccess(artifacts, CHECKPOINTS_PREFIX + run, write=True),
+                *(ObjectAccess(artifacts, PIPELINE_PREFIX + run) for run in runs),
+                *(ObjectAccess(artifacts, MODELS_PREFIX + run, write=True) for run in runs),
+                *(ObjectAccess(artifacts, CHECKPOINTS_PREFIX + run, write=True) for run in runs),
             ],
             **shared,
         )
@@ -118,14 +122,14 @@ class TrainingPipeline(Construct):
                 network=network,
                 job_roles=[self.processing_role.role, self.training_role.role],
                 model_package_group=self.model_package_group_name,
-                property_files=ObjectAccess(artifacts, MODELS_PREFIX + run),
+                property_files=[ObjectAccess(artifacts, MODELS_PREFIX + run) for run in runs],
             ),
         )
         region = config.region
-        self.pipeline_definition = training_pipeline_definition(
+        definitions = training_pipeline_definitions(
             TrainingPipelineSpec(
                 config=config.training,
-                pipeline_name=self.pipeline_name,
+                name_prefix=prefix,
                 model_package_group=self.model_package_group_name,
                 raw_data_uri=f"s3://{raw}/{RAW_DATA_PREFIX}",
                 artifacts_bucket=artifacts,
@@ -146,33 +150,31 @@ class TrainingPipeline(Construct):
                 metric_definitions=tuple(load_metric_definitions(TRAINING_CODE)),
             )
         )
-        violations = job_security_violations(self.pipeline_definition)
-        if violations:
-            raise PipelineSecurityError("\n".join(violations))
-
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
             model_package_group_name=self.model_package_group_name,
-            model_package_group_description=f"Models trained by {self.pipeline_name}",
+            model_package_group_description=f"Models trained by the {prefix} training pipelines",
             model_package_group_policy=self._promotion_policy(stack, config),
         )
-        pipeline = sagemaker.CfnPipeline(
-            self,
-            "Pipeline",
-            pipeline_name=self.pipeline_name,
-            pipeline_display_name=self.pipeline_name,
-            pipeline_description="Preprocess, train or tune, evaluate, register or fail",
-            role_arn=self.pipeline_role.role_arn,
-            pipeline_definition={
-                "PipelineDefinitionBody": stack.to_json_string(self.pipeline_definition)
-            },
-        )
-        # The role's permissions live in its managed policy: attach it before any run starts.
-        pipeline.node.add_dependency(self.pipeline_role.policy)
-        self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
-        )
+        self.pipelines = {
+            pipeline_name(prefix, kind): SageMakerPipeline(
+                self,
+                CONSTRUCT_IDS[kind],
+                pipeline_name=pipeline_name(prefix, kind),
+                description=DESCRIPTIONS[kind],
+                definition=definitions[pipeline_name(prefix, kind)],
+                role=self.pipeline_role.role,
+                role_policy=self.pipeline_role.policy,
+            )
+            for kind in kinds
+        }
+        self.pipeline_arn = self.pipelines[self.pipeline_name].pipeline_arn
+        self.pipeline_definition = definitions[self.pipeline_name]
+        # What the schedule and new-data triggers start.
+        self.triggered = self.pipelines[
+            pipeline_name(prefix, TUNING if config.training.tuning.enabled else TRAINING)
+        ]
 
     def _promotion_policy(self, stack: Stack, config: EnvironmentConfig) -> dict | None:
         """Promotion targets may read the group's packages and deploy them; nothing else."""

@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT, CdkError, SynthJob, synth_all
-from sagestack.review.assembly import CloudAssembly
 from sagestack.review.assets import without_asset_hashes
 
 BASELINE_DIR = PROJECT_ROOT / "tests" / "baselines"

@@ -23,19 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml_constructs.bucket_layout import artifacts_bucket_name
+from ground.config import EnvironmentConfig, load_environments
+from ground.config.loader import CONFIG_DIR
+from ground.layout import artifacts_bucket_name
 from sagestack import cli
-from sagestack.config import EnvironmentConfig, load_environments
-from sagestack.config.loader import CONFIG_DIR
 from sagestack.local import emulator
 from sagestack.local.deploy import deploy, describe_gaps
 from sagestack.local.endpoint import LocalEndpoint, start_endpoint
 from sagestack.local.pipeline.commands import seed_input
 from sagestack.local.pipeline.executor import ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
-from sagestack.local.pipeline.storage import S3Storage
 from sagestack.promotion.candidate import package_baseline
 from sagestack.promotion.pin import rewrite_pin
+from sagestack.storage import S3Storage
 
 ENVIRONMENT = "dev"
 STAGING = "staging"

@@ -9,10 +9,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from ml_constructs.bucket_layout import MODELS_PREFIX, artifacts_bucket_name
+from ground.config import EnvironmentConfig
+from ground.layout import MODELS_PREFIX, artifacts_bucket_name
 from ml_constructs.compliant_bucket import CompliantBucket
 from ml_constructs.platform_key import PlatformKey, service_use_statement
-from sagestack.config import EnvironmentConfig
 
 
 class DataStack(Stack):

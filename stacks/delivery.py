@@ -14,6 +14,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct, IConstruct
 
+from ground.config import EnvironmentConfig
+from ground.config.delivery import DeliveryConfig, SmokeTest
 from ml_constructs.acknowledgments import (
     PIPELINE_ARTIFACTS_REPLICATION,
     PIPELINE_GENERATED_POLICIES,
@@ -23,8 +25,6 @@ from ml_constructs.acknowledgments import (
 )
 from ml_constructs.compliant_bucket import CompliantBucket
 from ml_constructs.platform_role import PlatformRole
-from sagestack.config import EnvironmentConfig
-from sagestack.config.delivery import DeliveryConfig, SmokeTest
 from stacks.stage import SageStackStage
 
 PIPELINE_NAME = "sagestack-delivery"

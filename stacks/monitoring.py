@@ -8,11 +8,10 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
+from ground.config import ConfigError, EnvironmentConfig
 from ml_constructs.dashboard import Capacity, ServingDashboard
 from ml_constructs.endpoint_metrics import EndpointMetrics
 from ml_constructs.model_monitor import Baseline, DataQualityMonitor
-from ml_constructs.training_roles import JobNetwork
-from sagestack.config import ConfigError, EnvironmentConfig
 from stacks.data import DataStack
 from stacks.network import NetworkStack
 from stacks.serving import ServingStack
@@ -47,11 +46,7 @@ class MonitoringStack(Stack):
                 baseline=self._baseline(config),
                 artifacts_bucket=data.artifacts_bucket,
                 key=data.data_key,
-                network=JobNetwork(
-                    vpc=network.vpc,
-                    subnets=network.vpc.isolated_subnets,
-                    security_group=network.workload_security_group,
-                ),
+                network=network.job_network,
                 topic=data.alerts_topic,
             )
             outcomes = monitor.outcomes

@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ground.config import EnvironmentConfig
 from ml_constructs.acknowledgments import (
     DEFAULT_SG_PROVIDER_CONCURRENCY,
     DEFAULT_SG_PROVIDER_DLQ,
@@ -18,8 +19,8 @@ from ml_constructs.acknowledgments import (
     checkov_skip,
     logical_id,
 )
+from ml_constructs.job_network import JobNetwork
 from ml_constructs.platform_role import PlatformRole
-from sagestack.config import EnvironmentConfig
 
 INTERFACE_SERVICES: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "sagemaker.api": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
@@ -90,6 +91,11 @@ class NetworkStack(Stack):
             allow_all_outbound=False,
         )
         sg = self.workload_security_group
+        self.job_network = JobNetwork(
+            vpc=self.vpc,
+            subnets=self.vpc.select_subnets(subnet_type=self.subnets.subnet_type).subnets,
+            security_group=sg,
+        )
         sg.add_ingress_rule(sg, ec2.Port.all_tcp(), "distributed training between members")
         sg.add_egress_rule(sg, ec2.Port.all_tcp(), "distributed training between members")
 

@@ -10,15 +10,15 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ground.config import ConfigError, EnvironmentConfig
+from ground.layout import DATA_CAPTURE_PREFIX
 from ml_constructs.batch_transform import BatchTransformPipeline
-from ml_constructs.bucket_layout import DATA_CAPTURE_PREFIX
 from ml_constructs.endpoint_alarms import EndpointAlarms
 from ml_constructs.endpoint_autoscaling import EndpointAutoscaling
 from ml_constructs.endpoint_metrics import EndpointMetrics
+from ml_constructs.iam_grants import explicit_bucket_name
 from ml_constructs.model_endpoint import DataCapture, Guardrails, ModelEndpoint
 from ml_constructs.pinned_model import ModelExecutionRole, PinnedModel
-from ml_constructs.training_roles import JobNetwork, explicit_bucket_name
-from sagestack.config import ConfigError, EnvironmentConfig
 from stacks.data import DataStack
 from stacks.network import RETENTION, NetworkStack
 
@@ -59,11 +59,7 @@ class ServingStack(Stack):
             retention=RETENTION[serving.log_retention_days],
             removal_policy=RemovalPolicy.RETAIN if config.retains_data else RemovalPolicy.DESTROY,
         )
-        job_network = JobNetwork(
-            vpc=network.vpc,
-            subnets=network.vpc.isolated_subnets,
-            security_group=network.workload_security_group,
-        )
+        job_network = network.job_network
         role = ModelExecutionRole(
             self,
             "ModelRole",

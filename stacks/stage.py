@@ -7,7 +7,7 @@ import sys
 from aws_cdk import Annotations, Environment, Stage, Tags
 from constructs import Construct
 
-from sagestack.config import EnvironmentConfig
+from ground.config import EnvironmentConfig
 from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
@@ -59,7 +59,7 @@ class SageStackStage(Stage):
                 data=self.data,
                 network=self.network,
                 serving=self.serving,
-                pipeline_names=[self.training.pipeline_name, self.serving.batch_pipeline_name],
+                pipeline_names=[*self.training.pipeline_names, self.serving.batch_pipeline_name],
                 **names("monitoring"),
             )
         Tags.of(self).add("sagestack:environment", config.name)

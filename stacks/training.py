@@ -7,12 +7,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ml_constructs.bucket_layout import RAW_DATA_PREFIX
+from ground.config import EnvironmentConfig
+from ground.layout import RAW_DATA_PREFIX
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.role_target import RoleTarget
 from ml_constructs.training_pipeline import TrainingPipeline
-from ml_constructs.training_roles import JobNetwork
-from sagestack.config import EnvironmentConfig
 from stacks.data import DataStack
 from stacks.network import NetworkStack
 
@@ -21,7 +20,8 @@ PIPELINE_STATES = ["Failed", "Stopped", "Succeeded"]
 
 
 class TrainingStack(Stack):
-    """`.pipeline_name`, `.model_package_group_name` and `.pipeline_definition` (the dict)."""
+    """`.pipeline_names` (training first), `.model_package_group_name`, and
+    `.pipeline_definition` (the training pipeline's dict)."""
 
     def __init__(
         self,
@@ -40,23 +40,21 @@ class TrainingStack(Stack):
             "TrainingPipeline",
             config=config,
             key=data.data_key,
-            network=JobNetwork(
-                vpc=network.vpc,
-                subnets=network.vpc.select_subnets(subnet_type=network.subnets.subnet_type).subnets,
-                security_group=network.workload_security_group,
-            ),
+            network=network.job_network,
             raw_bucket=data.raw_bucket,
             artifacts_bucket=data.artifacts_bucket,
         )
         self.add_stack_dependency(data, "the pipeline names the data stack's buckets")
         self.pipeline_name = self.pipeline.pipeline_name
+        self.pipeline_names = list(self.pipeline.pipelines)
         self.model_package_group_name = self.pipeline.model_package_group_name
         self.pipeline_definition = self.pipeline.pipeline_definition
         self._add_triggers()
         self._add_alerts(data)
 
     def _add_triggers(self) -> None:
-        """A schedule and/or new raw data start the pipeline with its default parameters."""
+        """A schedule and/or new raw data start the training pipeline (the tuning one when
+        `training.tuning.enabled`) with its default parameters."""
         triggers = self.config.training.triggers
         rules: dict[str, dict] = {}
         if triggers.schedule:
@@ -82,13 +80,14 @@ class TrainingStack(Stack):
             assumed_by=EVENTS,
             description="EventBridge: starts the training pipeline on its schedule or new data",
         )
-        role.allow(["sagemaker:StartPipelineExecution"], [self.pipeline.pipeline_arn])
-        target = RoleTarget(self.pipeline.pipeline_arn, role.immutable)
+        started = self.pipeline.triggered
+        role.allow(["sagemaker:StartPipelineExecution"], [started.pipeline_arn])
+        target = RoleTarget(started.pipeline_arn, role.immutable)
         for name, settings in rules.items():
             events.Rule(
                 self,
                 f"{name}Trigger",
-                description=f"Starts {self.pipeline_name}: {name}",
+                description=f"Starts {started.pipeline_name}: {name}",
                 targets=[target],
                 **settings,
             )
@@ -111,7 +110,7 @@ class TrainingStack(Stack):
                 source=["aws.sagemaker"],
                 detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
                 detail={
-                    "pipelineArn": [pipeline.pipeline_arn],
+                    "pipelineArn": [p.pipeline_arn for p in pipeline.pipelines.values()],
                     "currentPipelineExecutionStatus": PIPELINE_STATES,
                 },
             ),
@@ -136,7 +135,7 @@ class TrainingStack(Stack):
             events.Rule(
                 self,
                 name,
-                description=f"{self.pipeline_name}: {name} to the alerts topic",
+                description=f"{self.config.prefix} training pipelines: {name} to the alerts topic",
                 event_pattern=pattern,
                 targets=[target],
             )

@@ -7,9 +7,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from sagestack.assembly import TOP_LEVEL, CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT as ROOT
 from sagestack.cdk_cli import tool_environment
-from sagestack.review.assembly import TOP_LEVEL, CloudAssembly
 
 
 def credential_free_environment() -> dict[str, str]:

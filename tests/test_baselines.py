@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from sagestack import baselines
-from sagestack.review.assembly import CloudAssembly
+from sagestack.assembly import CloudAssembly
 from tests.synth import Assembly
 
 HASH = "0123456789abcdef" * 4

@@ -1,18 +1,24 @@
-"""The platform's training pipeline: preprocess, train or tune, evaluate, register or fail.
+"""The platform's training pipelines: preprocess, train (or tune), evaluate, register or fail.
 
-Tuning is a run-time choice (the `UseTuning` parameter) whenever the config gives ranges.
-SageMaker branches never rejoin after a condition step, so each branch carries its own
-evaluate / check / register-or-fail tail, built by the same function.
+Training and tuning are two pipelines, `<prefix>-training` and, when the config gives tuning
+ranges, `<prefix>-tuning`: which one to start is the run-time choice. One pipeline choosing
+between them with a condition step would need a second condition step (the metric gate)
+inside its branches, and SageMaker Pipelines does not support nested condition steps
+(developer guide, step types, Condition: limitations); branches never rejoin either, so no
+flat single definition can gate both. Both pipelines share every step but the training one,
+built by the same functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ml_constructs.bucket_layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX
-from ml_constructs.pipeline.definition import PipelineDefinition
-from ml_constructs.pipeline.entrypoint import script_entrypoint
-from ml_constructs.pipeline.expressions import (
+from ground.config.training import TrainingConfig
+from ground.container import PROCESSING_ROOT, SERVING_CODE_IN_MODEL
+from ground.layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX
+from ground.pipeline.definition import PipelineDefinition
+from ground.pipeline.entrypoint import script_entrypoint
+from ground.pipeline.expressions import (
     EXECUTION_ARN,
     EXECUTION_ID,
     Parameter,
@@ -21,15 +27,14 @@ from ml_constructs.pipeline.expressions import (
     json_get,
     step_property,
 )
-from ml_constructs.pipeline.jobs import (
+from ground.pipeline.jobs import (
     CAPACITY_ERRORS,
     THROTTLING_ERRORS,
     JobSecurity,
     RetryPolicy,
     StepOptions,
 )
-from ml_constructs.pipeline.steps import (
-    PROCESSING_ROOT,
+from ground.pipeline.steps import (
     Channel,
     Comparison,
     Compute,
@@ -46,7 +51,6 @@ from ml_constructs.pipeline.steps import (
     TrainingStep,
     TuningStep,
 )
-from sagestack.config.training import TrainingConfig
 
 OBJECTIVE_METRIC = "validation:auc"
 EVALUATION_FILE = "evaluation.json"
@@ -57,9 +61,9 @@ PREPROCESS_SCRIPT = "preprocess.py"
 TRAIN_SCRIPT = "train.py"
 EVALUATE_SCRIPT = "evaluate.py"
 INFERENCE_SCRIPT = "inference.py"
-SERVING_CODE_IN_MODEL = "/opt/ml/model/code"
 CODE_CHANNEL = "code"
 SPLITS = ("train", "validation", "test")
+MODEL_ARTIFACTS = "ModelArtifacts.S3ModelArtifacts"
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class TrainingPipelineSpec:
     """Everything the definition needs from the stack: names, ARNs, images and code."""
 
     config: TrainingConfig
-    pipeline_name: str
+    name_prefix: str
     model_package_group: str
     raw_data_uri: str
     artifacts_bucket: str
@@ -89,6 +93,20 @@ class TrainingPipelineSpec:
     metric_definitions: tuple[dict[str, str], ...]
 
 
+TRAINING = "training"
+TUNING = "tuning"
+
+
+def pipeline_name(name_prefix: str, kind: str) -> str:
+    """`sagestack-dev` + `tuning` -> `sagestack-dev-tuning`."""
+    return f"{name_prefix}-{kind}"
+
+
+def pipeline_kinds(config: TrainingConfig) -> tuple[str, ...]:
+    """Training always; tuning when the config gives ranges to tune."""
+    return (TRAINING, TUNING) if config.tuning.ranges else (TRAINING,)
+
+
 def parameter_name(hyperparameter: str) -> str:
     """`early_stopping_rounds` -> `EarlyStoppingRounds`: the pipeline parameter setting it."""
     return "".join(part.capitalize() for part in hyperparameter.split("_"))
@@ -97,8 +115,10 @@ def parameter_name(hyperparameter: str) -> str:
 class _Builder:
     """Holds the parameters and shared pieces while the steps are put together."""
 
-    def __init__(self, spec: TrainingPipelineSpec) -> None:
+    def __init__(self, spec: TrainingPipelineSpec, kind: str) -> None:
         self.spec = spec
+        self.kind = kind
+        self.pipeline_name = pipeline_name(spec.name_prefix, kind)
         config = spec.config
         self.input_data = Parameter("InputDataUrl", "String", spec.raw_data_uri)
         self.processing_type = Parameter(
@@ -116,11 +136,6 @@ class _Builder:
             else None
         )
         self.min_roc_auc = Parameter("MinRocAuc", "Float", config.min_roc_auc)
-        self.use_tuning = (
-            Parameter("UseTuning", "Boolean", config.tuning.enabled)
-            if config.tuning.ranges
-            else None
-        )
         self.hyperparameters = {
             name: Parameter(parameter_name(name), "String", str(value))
             for name, value in config.hyperparameters.items()
@@ -145,7 +160,7 @@ class _Builder:
         self.register_options = StepOptions(retry_policies=(throttling,))
 
     def parameters(self) -> tuple[Parameter, ...]:
-        optional = [self.max_wait, self.use_tuning]
+        optional = [self.max_wait]
         fixed = [
             self.input_data,
             self.processing_type,
@@ -164,7 +179,7 @@ class _Builder:
 
     def location(self, prefix: str, *parts: Value) -> dict:
         """s3://<artifacts>/<prefix><pipeline>/<execution id>/<parts...>"""
-        root = f"s3://{self.spec.artifacts_bucket}/{prefix}{self.spec.pipeline_name}"
+        root = f"s3://{self.spec.artifacts_bucket}/{prefix}{self.pipeline_name}"
         return join(root, EXECUTION_ID, *parts, on="/")
 
     @property
@@ -261,10 +276,10 @@ class _Builder:
     def split_uri(cls, split: str) -> dict:
         return cls.output_uri("Preprocess", split)
 
-    def evaluate_and_register(self, suffix: str, model_data: Value) -> list[Step]:
+    def evaluate_and_register(self, model_data: Value) -> list[Step]:
         """Evaluate the model, then register it when ROC-AUC reaches MinRocAuc, else fail."""
         spec = self.spec
-        evaluate_name = f"Evaluate{suffix}"
+        evaluate_name = "Evaluate"
         evaluate = self.processing(
             evaluate_name,
             spec.images.evaluation,
@@ -285,12 +300,12 @@ class _Builder:
         roc_auc = json_get(evaluate_name, EVALUATION_PROPERTY_FILE, ROC_AUC_PATH)
         report = join(self.output_uri(evaluate_name, "evaluation"), EVALUATION_FILE, on="/")
         register = RegisterModelStep(
-            name=f"Register{suffix}Model",
+            name="RegisterModel",
             group_name=spec.model_package_group,
             image=spec.images.inference,
             model_data=model_data,
             metrics_uri=report,
-            description=f"{spec.pipeline_name}: XGBoost binary classifier of "
+            description=f"{self.pipeline_name}: XGBoost binary classifier of "
             f"'{spec.config.target_column}'",
             environment={
                 "SAGEMAKER_PROGRAM": INFERENCE_SCRIPT,
@@ -302,30 +317,29 @@ class _Builder:
             data_quality_baseline=self.output_uri("Preprocess", "baseline"),
         )
         fail = FailStep(
-            f"{suffix}RocAucBelowThreshold" if suffix else "RocAucBelowThreshold",
+            "RocAucBelowThreshold",
             join(
                 "ROC-AUC ",
                 roc_auc,
-                f" of the {suffix.lower() or 'trained'} model is below the registration "
-                "threshold MinRocAuc = ",
+                f" of the {'tuned' if self.kind == TUNING else 'trained'} model is below the "
+                "registration threshold MinRocAuc = ",
                 self.min_roc_auc.ref,
                 "; no model package was registered.",
             ),
         )
         check = ConditionStep(
-            f"CheckRocAuc{suffix}",
+            "CheckRocAuc",
             (Comparison("GreaterThanOrEqualTo", roc_auc, self.min_roc_auc.ref),),
             if_steps=(register,),
             else_steps=(fail,),
         )
         return [evaluate, check]
 
-    def train_branch(self) -> list[Step]:
+    def train(self) -> list[Step]:
         train = TrainingStep("Train", self.training_job("training"), self.job_options)
-        model = step_property("Train", "ModelArtifacts.S3ModelArtifacts")
-        return [train, *self.evaluate_and_register("", model)]
+        return [train, *self.evaluate_and_register(step_property("Train", MODEL_ARTIFACTS))]
 
-    def tune_branch(self) -> list[Step]:
+    def tune(self) -> list[Step]:
         config = self.spec.config.tuning
         tune = TuningStep(
             name="Tune",
@@ -346,22 +360,19 @@ class _Builder:
             "model.tar.gz",
             on="/",
         )
-        return [tune, *self.evaluate_and_register("Tuned", best_model)]
+        return [tune, *self.evaluate_and_register(best_model)]
 
     def steps(self) -> tuple[Step, ...]:
-        if self.use_tuning is None:
-            return (self.preprocess(), *self.train_branch())
-        choose = ConditionStep(
-            "TrainOrTune",
-            (Comparison("Equals", self.use_tuning.ref, True),),
-            if_steps=tuple(self.tune_branch()),
-            else_steps=tuple(self.train_branch()),
-            options=StepOptions(depends_on=("Preprocess",)),
-        )
-        return (self.preprocess(), choose)
+        job = self.tune() if self.kind == TUNING else self.train()
+        return (self.preprocess(), *job)
 
 
-def training_pipeline_definition(spec: TrainingPipelineSpec) -> dict:
-    """The definition dict; raises DefinitionError on any broken reference."""
-    builder = _Builder(spec)
-    return PipelineDefinition(builder.parameters(), builder.steps()).to_dict()
+def training_pipeline_definitions(spec: TrainingPipelineSpec) -> dict[str, dict]:
+    """Each pipeline's definition dict by name; DefinitionError on any broken reference."""
+    definitions = {}
+    for kind in pipeline_kinds(spec.config):
+        builder = _Builder(spec, kind)
+        definitions[builder.pipeline_name] = PipelineDefinition(
+            builder.parameters(), builder.steps()
+        ).to_dict()
+    return definitions

@@ -13,7 +13,6 @@ paths; here:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -22,13 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-OPT_ML = "/opt/ml"
+from ground.container import OPT_ML
+
 OPT_ML_ENV = "SAGESTACK_OPT_ML"
 TRACKER_ENV = "SAGESTACK_TRACKER"
-PROCESSING_CODE_DIR = "/opt/ml/processing/input/code"
-TRAINING_FAILURE_FILE = "output/failure"
-PROCESSING_FAILURE_FILE = "output/message"
-DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
 _OPT_ML_PREFIX = re.compile(r"(^|=)/opt/ml(?=/|$)")
 
 
@@ -185,17 +181,6 @@ def package_model(model_dir: Path, archive: Path) -> Path:
         for path in sorted(model_dir.iterdir()):
             tar.add(path, arcname=path.name)
     return archive
-
-
-def load_metric_definitions(source_dir: Path) -> list[dict[str, str]]:
-    """METRIC_DEFINITIONS from `<source_dir>/metrics.py`, the list the job definition uses."""
-    path = source_dir / "metrics.py"
-    if not path.is_file():
-        return []
-    spec = importlib.util.spec_from_file_location("_sagestack_job_metrics", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return list(getattr(module, "METRIC_DEFINITIONS", []))
 
 
 def parse_metrics(log_text: str, definitions: Sequence[Mapping[str, str]]) -> dict[str, float]:

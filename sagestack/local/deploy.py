@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ground.config import EnvironmentConfig
+from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT, run_cdk
-from sagestack.config import EnvironmentConfig
 from sagestack.local.emulator import EMULATOR_ACCOUNT, Emulator
-from sagestack.review.assembly import CloudAssembly
 
 ASSEMBLY_DIR = PROJECT_ROOT / "cdk.out"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ground.config import ConfigError, load_environments
 from sagestack.cdk_cli import CdkError
-from sagestack.config import ConfigError, load_environments
 from sagestack.local import emulator
 from sagestack.local.deploy import DeployError, deploy, describe_gaps
 

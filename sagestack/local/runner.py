@@ -27,16 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from sagestack.local.contract import (
-    DISTRIBUTIONS,
-    OPT_ML_ENV,
+from ground.container import (
     PROCESSING_CODE_DIR,
     PROCESSING_FAILURE_FILE,
-    TRACKER_ENV,
+    S3_DISTRIBUTIONS,
     TRAINING_FAILURE_FILE,
+    load_metric_definitions,
+)
+from sagestack.local.contract import (
+    OPT_ML_ENV,
+    TRACKER_ENV,
     ContainerTree,
     hyperparameter_arguments,
-    load_metric_definitions,
     package_model,
     parse_metrics,
     place,
@@ -145,8 +147,8 @@ def run_training(
     """
     if instance_count < 1:
         raise ValueError(f"instance_count must be at least 1, got {instance_count}")
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, not '{distribution}'")
+    if distribution not in S3_DISTRIBUTIONS:
+        raise ValueError(f"distribution must be one of {S3_DISTRIBUTIONS}, not '{distribution}'")
     entry_point, code_dir = _resolve_code(entry_point, source_dir)
     output_dir = Path(output_dir)
     logs_dir = output_dir / "logs"

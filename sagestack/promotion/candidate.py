@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
-from sagestack.config import EnvironmentConfig
+from ground.config import EnvironmentConfig
+from ground.layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.promotion.aws import AwsTarget, partition_of
 
 

@@ -13,11 +13,11 @@ from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
-from sagestack.config import EnvironmentConfig
-from sagestack.local.pipeline.storage import StorageError, split_uri
+from ground.config import EnvironmentConfig
+from ground.layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
+from sagestack.storage import StorageError, split_uri
 
 APPROVED = "Approved"
 # Error codes that mean "these credentials may not look", not "the answer is no".

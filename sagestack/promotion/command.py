@@ -16,9 +16,9 @@ import argparse
 import difflib
 from pathlib import Path
 
+from ground.config import ConfigError, EnvironmentConfig, load_environment
+from ground.config.loader import CONFIG_DIR, environment_names
 from sagestack.cdk_cli import CdkError
-from sagestack.config import ConfigError, EnvironmentConfig, load_environment
-from sagestack.config.loader import CONFIG_DIR, environment_names
 from sagestack.local import emulator
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate, PromotionError, find_candidate

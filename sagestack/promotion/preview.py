@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT, SynthJob, synth_all
-from sagestack.review.assembly import CloudAssembly
 from sagestack.review.engine import Review, review_assemblies
 
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import CdkError, SynthJob, diff_deployed, synth_all
 from sagestack.review import worktree
-from sagestack.review.assembly import CloudAssembly
 from sagestack.review.engine import Review, review_assemblies
 from sagestack.review.report import render
 

@@ -7,9 +7,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ground.config.loader import ENVIRONMENT_ORDER
+from sagestack.assembly import CloudAssembly, StackTemplate, environment_of
 from sagestack.cdk_cli import diff_template
-from sagestack.config.loader import ENVIRONMENT_ORDER
-from sagestack.review.assembly import CloudAssembly, StackTemplate, environment_of
 from sagestack.review.compare import StackDiff, compare_templates
 from sagestack.review.risks import Category, Risk, acknowledgment_risks, stack_risks
 

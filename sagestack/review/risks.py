@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-from sagestack.review.assembly import Acknowledgment
+from sagestack.assembly import Acknowledgment
 from sagestack.review.compare import ResourceChange, StackDiff
 from sagestack.review.policies import widened_grants
 

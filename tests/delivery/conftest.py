@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 
-from sagestack.config.loader import CONFIG_DIR
+from ground.config.loader import CONFIG_DIR
+from sagestack.assembly import CloudAssembly
 from sagestack.promotion.pin import rewrite_pin
-from sagestack.review.assembly import CloudAssembly
 from tests.synth import cdk_synth
 
 PINNED = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/1"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sagestack.config import ConfigError
-from sagestack.config.delivery import DELIVERY_FILE, load_delivery
-from sagestack.config.loader import CONFIG_DIR, environment_names
+from ground.config import ConfigError
+from ground.config.delivery import DELIVERY_FILE, load_delivery
+from ground.config.loader import CONFIG_DIR, environment_names
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import json
 
 from aws_cdk.assertions import Match, Template
 
-from sagestack.config import load_environment
-from sagestack.config.delivery import load_delivery
-from sagestack.review.assembly import CloudAssembly
+from ground.config import load_environment
+from ground.config.delivery import load_delivery
+from sagestack.assembly import CloudAssembly
 from stacks.delivery import CDK_CLI_VERSION, SMOKE_TEST_ROLE, smoke_tested
 from tests.delivery.conftest import build_spec_of
 from tests.synth import Assembly

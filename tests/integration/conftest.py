@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from ground.config import EnvironmentConfig, load_environments
 from sagestack import demo
-from sagestack.config import EnvironmentConfig, load_environments
 from sagestack.local import emulator
 
 

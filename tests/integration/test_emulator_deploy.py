@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ground.config import EnvironmentConfig
 from sagestack import demo
-from sagestack.config import EnvironmentConfig
 from sagestack.local import emulator
 from sagestack.local.deploy import DeployError, deploy, emulator_gaps
 

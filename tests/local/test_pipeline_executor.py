@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from ground.pipeline.evaluation import ExecutionState, ExpressionError, evaluate, holds
 from sagestack.cli import build_parser
+from sagestack.intrinsics import IntrinsicError, Resolver, StackTemplate
 from sagestack.local.pipeline.assembly import AssemblyError, load_pipeline
-from sagestack.local.pipeline.evaluation import ExecutionState, ExpressionError, evaluate, holds
 from sagestack.local.pipeline.executor import DefinitionError, Executor, resolve_parameters
-from sagestack.local.pipeline.intrinsics import IntrinsicError, Resolver, StackTemplate
-from sagestack.local.pipeline.storage import LocalStorage, relative_key
+from sagestack.storage import LocalStorage, relative_key
 from tests.synth import Assembly
 
 

@@ -13,8 +13,8 @@ from sagestack import datasets
 from sagestack.local.pipeline.commands import publish_assets, seed_input
 from sagestack.local.pipeline.executor import Executor
 from sagestack.local.pipeline.registry import ModelRegistry
-from sagestack.local.pipeline.storage import S3Storage
 from sagestack.promotion.candidate import package_baseline
+from sagestack.storage import S3Storage
 from tests.synth import Assembly
 
 # Few boosting rounds keep each run to seconds; the bundled data still clears 0.9 ROC-AUC.

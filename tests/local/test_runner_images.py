@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from sagestack import images
+from ground import images
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ml_constructs.model_monitor import analyzer_image
+from ground.images import model_monitor_image
 from tests.serving.pinned import (
     PROD_BASELINE,
     STAGING_BASELINE,
@@ -65,7 +65,7 @@ def test_job_compares_captured_requests_with_the_baseline(pinned, env: str) -> N
     assert baseline["StatisticsResource"]["S3Uri"] == BASELINES[env] + "statistics.json"
     assert baseline["ConstraintsResource"]["S3Uri"] == BASELINES[env] + "constraints.json"
     app = job["DataQualityAppSpecification"]
-    assert app["ImageUri"] == analyzer_image("eu-west-1")
+    assert app["ImageUri"] == model_monitor_image("eu-west-1")
     assert app["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
 
 

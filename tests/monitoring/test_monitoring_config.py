@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ground.config import ConfigError, load_environment
+from ground.config.loader import CONFIG_DIR
 from ml_constructs.model_monitor import Baseline
-from sagestack.config import ConfigError, load_environment
-from sagestack.config.loader import CONFIG_DIR
 from stacks.monitoring import MonitoringStack
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/4"

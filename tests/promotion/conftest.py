@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from sagestack.config.loader import CONFIG_DIR
+from ground.config.loader import CONFIG_DIR
 from sagestack.local import emulator
 from sagestack.promotion.pin import rewrite_pin
 

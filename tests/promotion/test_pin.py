@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagestack.config.loader import CONFIG_DIR
+from ground.config.loader import CONFIG_DIR
 from sagestack.promotion.pin import PinError, rewrite_pin
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/{}"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ground.config import load_environment
 from sagestack.cli import main
-from sagestack.config import load_environment
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
 from sagestack.promotion.checks import Outcome, check_baseline, check_served

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sagestack.review.assembly import CloudAssembly
+from sagestack.assembly import CloudAssembly
 from sagestack.review.engine import Review, review_assemblies
 from tests.synth import Assembly
 

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from aws_cdk.assertions import Template
 
-from sagestack.config import EnvironmentConfig, load_environments
-from sagestack.config.loader import CONFIG_DIR
+from ground.config import EnvironmentConfig, load_environments
+from ground.config.loader import CONFIG_DIR
 from tests.synth import Assembly, cdk_synth
 
 DEV_PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/3"

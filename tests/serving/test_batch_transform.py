@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from ground.config.serving import BatchTransformConfig
+from ground.pipeline.walk import reference_problems
 from ml_constructs.batch_transform import batch_transform_definition
-from ml_constructs.pipeline.walk import reference_problems
-from sagestack.config.serving import BatchTransformConfig
 from tests.serving.pinned import PINNED, PROD_BATCH_SCHEDULE, PinnedSynth, dumps, only, resources
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/example"

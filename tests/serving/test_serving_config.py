@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sagestack.config import ConfigError, load_environment
-from sagestack.config.loader import CONFIG_DIR
-from sagestack.config.serving import ModelPin
+from ground.config import ConfigError, load_environment
+from ground.config.loader import CONFIG_DIR
+from ground.config.serving import ModelPin
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/3"
 

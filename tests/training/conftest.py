@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagestack.config import EnvironmentConfig, load_environments
+from ground.config import EnvironmentConfig, load_environments
 from sagestack.local.pipeline.assembly import PipelineSource, load_pipeline
 from tests.synth import Assembly
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ground.container import load_metric_definitions
+from ground.pipeline.invariants import job_security_violations
+from ground.pipeline.walk import iter_steps
 from ml_constructs.pipeline.code_bundle import tarball_bytes
-from ml_constructs.pipeline.invariants import job_security_violations
-from ml_constructs.pipeline.walk import iter_steps
-from sagestack.local.contract import load_metric_definitions
 from tests.training.conftest import ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sagestack.config.training import TrainingConfig
+from ground.config.training import TrainingConfig
 
 
 def _error(**values) -> str:

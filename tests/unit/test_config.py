@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sagestack.config import ConfigError, load_environment, load_environments
-from sagestack.config.loader import CONFIG_DIR
+from ground.config import ConfigError, load_environment, load_environments
+from ground.config.loader import CONFIG_DIR
 from tests.synth import cdk_synth
 
 

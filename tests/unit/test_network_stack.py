@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
-from sagestack.config import load_environments
+from ground.config import load_environments
 
 CONFIGS = {config.name: config for config in load_environments()}
 ENVIRONMENTS = list(CONFIGS)

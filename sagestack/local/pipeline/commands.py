@@ -12,7 +12,7 @@ from sagestack.local import emulator
 from sagestack.local.pipeline.assembly import AssemblyError, PipelineSource, load_pipeline
 from sagestack.local.pipeline.executor import DefinitionError, ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
-from sagestack.local.pipeline.storage import LocalStorage, S3Storage, Storage, StorageError
+from sagestack.storage import LocalStorage, S3Storage, Storage, StorageError
 
 INPUT_PARAMETER = "InputDataUrl"
 BUNDLED_DATA_FILE = "breast_cancer.csv"

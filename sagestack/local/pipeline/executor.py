@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml_constructs.pipeline.walk import iter_steps, reference_problems, step_dependencies
-from sagestack.local.pipeline.evaluation import (
+from ground.pipeline.evaluation import (
     ExecutionState,
     ExpressionError,
     condition_problems,
@@ -24,6 +23,7 @@ from sagestack.local.pipeline.evaluation import (
     expression_problems,
     holds,
 )
+from ground.pipeline.walk import iter_steps, reference_problems, step_dependencies
 from sagestack.local.pipeline.jobs import (
     JobContext,
     StepFailed,
@@ -32,8 +32,8 @@ from sagestack.local.pipeline.jobs import (
     run_tuning,
 )
 from sagestack.local.pipeline.registry import ModelRegistry, RegistrationError
-from sagestack.local.pipeline.storage import Storage
 from sagestack.local.pipeline.transform import run_transform
+from sagestack.storage import Storage
 
 STEP_TYPES = (
     "Processing",

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml_constructs.pipeline.entrypoint import parse_script_entrypoint
+from ground.container import CHANNEL_ROOT
+from ground.pipeline.entrypoint import parse_script_entrypoint
 from sagestack.local import runner
-from sagestack.local.pipeline.storage import Storage, upload_tree
-
-CHANNEL_ROOT = "/opt/ml/input/data/"
+from sagestack.storage import Storage, upload_tree
 
 
 class StepFailed(Exception):
@@ -55,7 +54,7 @@ def run_processing(arguments: dict, context: JobContext) -> tuple[dict, dict[str
     if parsed is None:
         raise StepFailed(
             f"entrypoint {entrypoint!r} is not one the local executor can run: it runs the "
-            "entrypoints of ml_constructs.pipeline.entrypoint.script_entrypoint"
+            "entrypoints of ground.pipeline.entrypoint.script_entrypoint"
         )
     code_dir, archive, script = parsed
     inputs: dict[str, Path] = {}

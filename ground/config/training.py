@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sagestack.config.base import Section
+from ground.config.base import Section
 
 HYPERPARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -36,7 +36,8 @@ class TuningConfig(Section):
 
     enabled: bool = Field(
         default=False,
-        description="Default of the pipeline's UseTuning parameter (each run may override it).",
+        description="The triggers (schedule, new data) start the tuning pipeline instead of the "
+        "training one. Both exist whenever ranges are given; start either by hand.",
     )
     max_jobs: int = Field(default=12, ge=1, le=500)
     max_parallel_jobs: int = Field(default=3, ge=1, le=100)
@@ -117,9 +118,11 @@ class TrainingConfig(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingConfig:
-        if self.use_spot and self.max_wait_seconds < self.max_runtime_seconds:
+        # The API reference says "equal to or greater", the developer guide "larger"
+        # (model-managed-spot-training.html): the stricter of the two.
+        if self.use_spot and self.max_wait_seconds <= self.max_runtime_seconds:
             raise ValueError(
-                f"max_wait_seconds ({self.max_wait_seconds}) must be at least "
+                f"max_wait_seconds ({self.max_wait_seconds}) must be larger than "
                 f"max_runtime_seconds ({self.max_runtime_seconds}) when use_spot is on"
             )
         untuned = sorted(set(self.tuning.ranges) - set(self.hyperparameters))

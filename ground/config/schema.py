@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 import boto3
 from pydantic import AfterValidator, EmailStr, Field, field_validator
 
-from sagestack.config.base import Section
-from sagestack.config.monitoring import MonitoringConfig
-from sagestack.config.serving import ServingConfig
-from sagestack.config.training import TrainingConfig
+from ground.config.base import Section
+from ground.config.monitoring import MonitoringConfig
+from ground.config.serving import ServingConfig
+from ground.config.training import TrainingConfig
 
 InterfaceEndpoint = Literal[
     "sagemaker.api",

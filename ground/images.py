@@ -43,3 +43,11 @@ def processing_image(region: str) -> str:
 def evaluation_image(region: str) -> str:
     """XGBoost 3.0-5 as a processing job: evaluate.py needs xgboost."""
     return training_image(region)
+
+
+@cache
+def model_monitor_image(region: str) -> str:
+    """The Model Monitor analyzer (Deequ on Spark) that data-quality schedules run."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve("model-monitor", region=region)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sagestack.config.base import S3Folder, Section
+from ground.config.base import S3Folder, Section
 
 
 class AlarmThresholds(Section):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ml_constructs.pipeline.expressions import Parameter
-from ml_constructs.pipeline.steps import Step
-from ml_constructs.pipeline.walk import reference_problems
+from ground.pipeline.expressions import Parameter
+from ground.pipeline.steps import Step
+from ground.pipeline.walk import reference_problems
 
 SCHEMA_VERSION = "2020-12-01"
 

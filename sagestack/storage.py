@@ -9,18 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from ground.layout import split_s3_uri
+
 
 class StorageError(Exception):
     """An S3 location is malformed or unreachable; the message names it."""
 
 
 def split_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise StorageError(f"{uri!r} is not an s3:// URI")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise StorageError(f"{uri!r} names no bucket")
-    return bucket, key
+    """(bucket, key) of an s3:// URI; StorageError naming it when it is not one."""
+    try:
+        return split_s3_uri(uri)
+    except ValueError as error:
+        raise StorageError(str(error)) from None
 
 
 def relative_key(prefix: str, key: str) -> str:

@@ -10,15 +10,15 @@ from pathlib import Path
 
 from pydantic import Field
 
-from sagestack.config.base import Section
-from sagestack.config.loader import (
+from ground.config.base import Section
+from ground.config.loader import (
     CONFIG_DIR,
     ConfigError,
     environment_names,
     read_mapping,
     validated,
 )
-from sagestack.config.schema import AccountId, Region
+from ground.config.schema import AccountId, Region
 
 DELIVERY_FILE = Path("delivery") / "pipeline.yaml"
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sagestack.config.base import S3Folder, Section
+from ground.config.base import S3Folder, Section
 
 # Model Registry groups of the platform are named `<environment prefix>-models`.
 REGISTRY_GROUP = re.compile(r"^(?P<prefix>[a-zA-Z0-9](-*[a-zA-Z0-9])*)-models$")

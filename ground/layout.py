@@ -2,6 +2,8 @@
 
 import re
 
+S3_SCHEME = "s3://"
+
 # Each environment's artifacts bucket; other environments find its models and baselines by name.
 ARTIFACTS_BUCKET = re.compile(
     r"^(?P<prefix>.+)-ml-artifacts-(?P<account>\d{12})-(?P<region>[a-z0-9-]+)$"
@@ -25,3 +27,13 @@ BATCH_PREFIX = "batch/"
 # A Model Monitor baseline is a folder holding these two files (preprocess.py writes them).
 BASELINE_STATISTICS_FILE = "statistics.json"
 BASELINE_CONSTRAINTS_FILE = "constraints.json"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key); ValueError naming the URI when it is not one."""
+    if not uri.startswith(S3_SCHEME):
+        raise ValueError(f"{uri!r} is not an s3:// URI")
+    bucket, _, key = uri.removeprefix(S3_SCHEME).partition("/")
+    if not bucket:
+        raise ValueError(f"{uri!r} names no bucket")
+    return bucket, key

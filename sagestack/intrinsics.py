@@ -10,13 +10,18 @@ For a local run they are resolved from the assembly itself:
   bucket, topic or key would have; pseudo parameters come from the stack's environment.
 
 Placeholders only stand for things a local run never uses (KMS keys, subnets, security
-groups): the local runner neither encrypts nor attaches networks.
+groups): the local runner neither encrypts nor attaches networks. They have the form of the
+real identifiers (`sg-` and 17 hex digits, a key UUID, ...), derived from the logical id, so
+that the contract validator checks the requests a local run builds as AWS would see them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from sagestack.assembly import StackTemplate
 
 NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
@@ -29,16 +34,22 @@ NAME_PROPERTIES = {
 }
 
 
+def _hex(name: str, digits: int) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:digits]
+
+
+# Physical ids of resources that have no explicit name, in the form AWS gives them.
+GENERATED_IDS = {
+    "AWS::EC2::VPC": lambda name: f"vpc-{_hex(name, 17)}",
+    "AWS::EC2::Subnet": lambda name: f"subnet-{_hex(name, 17)}",
+    "AWS::EC2::SecurityGroup": lambda name: f"sg-{_hex(name, 17)}",
+    "AWS::KMS::Key": lambda name: str(uuid.UUID(_hex(name, 32))),
+}
+GENERATED_ATTRIBUTES = {("AWS::EC2::SecurityGroup", "GroupId"): "AWS::EC2::SecurityGroup"}
+
+
 class IntrinsicError(Exception):
     """A template value cannot be resolved locally; the message names the stack and value."""
-
-
-@dataclass(frozen=True)
-class StackTemplate:
-    stack_name: str
-    account: str
-    region: str
-    template: Mapping
 
 
 class Resolver:
@@ -46,6 +57,13 @@ class Resolver:
 
     def __init__(self, stacks: Mapping[str, StackTemplate]) -> None:
         self.stacks = stacks
+        self._templates: dict[str, dict] = {}
+
+    def template(self, stack: StackTemplate) -> dict:
+        """The stack's template, read once."""
+        if stack.stack_name not in self._templates:
+            self._templates[stack.stack_name] = stack.template()
+        return self._templates[stack.stack_name]
 
     def resolve(self, value: object, stack: StackTemplate) -> object:
         if isinstance(value, list):
@@ -76,14 +94,14 @@ class Resolver:
                 f"{stack.stack_name}: reads an output of stack {name}, which is not in the "
                 f"assembly (stacks: {', '.join(sorted(self.stacks))})"
             )
-        outputs = source.template.get("Outputs", {})
+        outputs = self.template(source).get("Outputs", {})
         if output not in outputs:
             raise IntrinsicError(f"{name}: has no output {output} (read by {stack.stack_name})")
         return self.resolve(outputs[output]["Value"], source)
 
     def _import(self, export: str, stack: StackTemplate) -> object:
         for source in self.stacks.values():
-            for output in source.template.get("Outputs", {}).values():
+            for output in self.template(source).get("Outputs", {}).values():
                 exported = output.get("Export", {}).get("Name")
                 if exported is not None and self.resolve(exported, source) == export:
                     return self.resolve(output["Value"], source)
@@ -101,13 +119,17 @@ class Resolver:
             return pseudo[name]
         resource = self._resource(name, stack)
         physical = resource.get("Properties", {}).get(NAME_PROPERTIES.get(resource["Type"], ""))
-        return self.resolve(physical, stack) if physical else f"local-{name}"
+        if physical:
+            return self.resolve(physical, stack)
+        generated = GENERATED_IDS.get(resource["Type"])
+        return generated(name) if generated else f"local-{name}"
 
     def _get_att(self, argument: list, stack: StackTemplate) -> object:
         name, attribute = argument
         resource = self._resource(name, stack)
         if attribute != "Arn":
-            return f"local-{name}-{attribute}"
+            kind = GENERATED_ATTRIBUTES.get((resource["Type"], attribute))
+            return GENERATED_IDS[kind](name) if kind else f"local-{name}-{attribute}"
         kind = resource["Type"]
         physical = self._ref(name, stack)
         where = f"{stack.region}:{stack.account}"
@@ -120,7 +142,7 @@ class Resolver:
         return arns.get(kind, f"arn:aws:local:{where}:{kind}/{physical}")
 
     def _resource(self, name: str, stack: StackTemplate) -> Mapping:
-        resource = stack.template.get("Resources", {}).get(name)
+        resource = self.template(stack).get("Resources", {}).get(name)
         if resource is None:
             raise IntrinsicError(f"{stack.stack_name}: no resource or parameter {name!r}")
         return resource

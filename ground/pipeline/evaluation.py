@@ -1,17 +1,24 @@
-"""Evaluating definition expressions and conditions against a running execution.
+"""Evaluating definition expressions and conditions against an execution.
 
 `Get` reads parameters, execution variables and step properties (paths such as
 `Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri`); `Std:Join` and
 `Std:JsonGet` are the pipeline's functions. Anything else that looks like an expression is
 an error that names it, never a silent literal.
+
+The same evaluation serves a running execution (every value real) and a planned one, checked
+before anything runs: there `ExecutionState.pending` says what a property of a step that has
+not run stands for (an `Unknown` of the right type), and a `Std:Join` or `Std:JsonGet` over
+unknown parts is itself unknown.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+from ground.contract.unknown import Unknown
 
 FUNCTIONS = ("Std:Join", "Std:JsonGet")
 COMPARISONS = {
@@ -31,12 +38,17 @@ class ExpressionError(Exception):
 
 @dataclass
 class ExecutionState:
-    """What expressions can read: parameters, execution variables, step properties, files."""
+    """What expressions can read: parameters, execution variables, step properties, files.
+
+    `pending`, when set, gives the stand-in for a property of a step that has not run (its
+    argument is the whole `Steps....` path); without it such a read is an error.
+    """
 
     parameters: dict[str, object]
-    execution: dict[str, str]
+    execution: dict[str, object]
     steps: dict[str, dict] = field(default_factory=dict)
     property_files: dict[tuple[str, str], object] = field(default_factory=dict)
+    pending: Callable[[str], object] | None = None
 
 
 def path_segments(path: str) -> list[str | int]:
@@ -81,6 +93,8 @@ def lookup(path: str, state: ExecutionState) -> object:
     if root == "Steps":
         segments = path_segments(rest)
         step = segments[0]
+        if step not in state.steps and state.pending is not None:
+            return state.pending(path)
         if step not in state.steps:
             raise ExpressionError(f"Get {path}: step {step!r} has not run (or does not exist)")
         return _walk(state.steps[step], segments[1:], f"Get {path}")
@@ -106,7 +120,10 @@ def evaluate(value: object, state: ExecutionState) -> object:
         return lookup(value["Get"], state)
     if set(value) == {"Std:Join"}:
         join = value["Std:Join"]
-        return join.get("On", "").join(text(evaluate(v, state)) for v in join["Values"])
+        parts = [evaluate(v, state) for v in join["Values"]]
+        if any(isinstance(part, Unknown) for part in parts):
+            return Unknown("string", "Std:Join of run-time values")
+        return join.get("On", "").join(text(part) for part in parts)
     if set(value) == {"Std:JsonGet"}:
         return _json_get(value["Std:JsonGet"], state)
     unknown = [key for key in value if key.startswith("Std:")]
@@ -122,6 +139,8 @@ def _json_get(argument: dict, state: ExecutionState) -> object:
     if len(segments) != 3 or segments[1] != "PropertyFiles":
         raise ExpressionError(f"Std:JsonGet: {path!r} is not Steps.<step>.PropertyFiles.<name>")
     key = (str(segments[0]), str(segments[2]))
+    if key not in state.property_files and state.pending is not None:
+        return Unknown("any", f"Std:JsonGet {argument['Path']} in {path}")
     if key not in state.property_files:
         raise ExpressionError(f"Std:JsonGet: property file {path} was not produced")
     where = f"Std:JsonGet {argument['Path']} in {path}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ml_constructs.pipeline.walk import iter_steps
+from ground.pipeline.walk import iter_steps
 
 NOT_JOBS = frozenset({"Condition", "RegisterModel", "Fail"})
 
@@ -78,7 +78,7 @@ def job_security_violations(definition: dict) -> list[str]:
         if check is None:
             violations.append(
                 f"step {step.get('Name')!r}: type {kind!r} is not known to the security checks; "
-                "add a check for it in ml_constructs/pipeline/invariants.py"
+                "add a check for it in ground/pipeline/invariants.py"
             )
             continue
         for missing in check(step.get("Arguments", {})):

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ml_constructs.bucket_layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
-from ml_constructs.pipeline.expressions import Value, join
-from ml_constructs.pipeline.jobs import JobSecurity, StepOptions
+from ground.container import CHECKPOINT_LOCAL_PATH
+from ground.layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
+from ground.pipeline.expressions import Value, join
+from ground.pipeline.jobs import JobSecurity, StepOptions
 
-PROCESSING_ROOT = "/opt/ml/processing"
-CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+CSV = "text/csv"
 
 
 class Step(Protocol):
@@ -100,6 +100,17 @@ class ProcessingStep:
     property_files: tuple[PropertyFile, ...] = ()
     options: StepOptions = field(default_factory=StepOptions)
 
+    def app_specification(self) -> dict:
+        """Image, entrypoint and arguments; no `ContainerArguments` member when there are none,
+        as CreateProcessingJob requires that list to hold at least one item when present."""
+        specification: dict = {
+            "ImageUri": self.image,
+            "ContainerEntrypoint": list(self.entrypoint),
+        }
+        if self.arguments:
+            specification["ContainerArguments"] = list(self.arguments)
+        return specification
+
     def to_dict(self) -> dict:
         key = self.security.kms_key_id
         arguments = {
@@ -111,11 +122,7 @@ class ProcessingStep:
                     "VolumeKmsKeyId": key,
                 }
             },
-            "AppSpecification": {
-                "ImageUri": self.image,
-                "ContainerEntrypoint": list(self.entrypoint),
-                "ContainerArguments": list(self.arguments),
-            },
+            "AppSpecification": self.app_specification(),
             "RoleArn": self.role_arn,
             "ProcessingInputs": [item.to_dict() for item in self.inputs],
             "ProcessingOutputConfig": {
@@ -382,3 +389,42 @@ class FailStep:
 
     def to_dict(self) -> dict:
         return {"Name": self.name, "Type": "Fail", "Arguments": {"ErrorMessage": self.message}}
+
+
+@dataclass(frozen=True)
+class TransformStep:
+    """A Transform step: CSV lines in, CSV lines out, volumes and output under `kms_key_id`."""
+
+    name: str
+    model_name: Value
+    input_uri: Value
+    output_uri: Value
+    instance_type: Value
+    instance_count: Value
+    kms_key_id: Value
+    max_payload_mb: int
+
+    def to_dict(self) -> dict:
+        arguments = {
+            "ModelName": self.model_name,
+            "BatchStrategy": "MultiRecord",
+            "MaxPayloadInMB": self.max_payload_mb,
+            "TransformInput": {
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": self.input_uri}},
+                "ContentType": CSV,
+                "SplitType": "Line",
+                "CompressionType": "None",
+            },
+            "TransformOutput": {
+                "S3OutputPath": self.output_uri,
+                "Accept": CSV,
+                "AssembleWith": "Line",
+                "KmsKeyId": self.kms_key_id,
+            },
+            "TransformResources": {
+                "InstanceType": self.instance_type,
+                "InstanceCount": self.instance_count,
+                "VolumeKmsKeyId": self.kms_key_id,
+            },
+        }
+        return {"Name": self.name, "Type": "Transform", "Arguments": arguments}

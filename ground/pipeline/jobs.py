@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ml_constructs.pipeline.expressions import Value
+from ground.pipeline.expressions import Value
 
 THROTTLING_ERRORS = ("Step.THROTTLING", "Step.SERVICE_FAULT")
 CAPACITY_ERRORS = ("SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")

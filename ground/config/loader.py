@@ -8,7 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sagestack.config.schema import EnvironmentConfig
+from ground.config.schema import EnvironmentConfig
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -23,7 +23,7 @@ def _describe(error: dict, path: Path) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
-        reason = "unknown key (check its spelling against the schema in sagestack/config/)"
+        reason = "unknown key (check its spelling against the schema in ground/config/)"
     elif kind == "missing":
         reason = "required key is missing"
     else:
