@@ -50,9 +50,12 @@ test: setup
 baselines: $(SETUP_STAMP) $(NPM_STAMP)
 	$(BIN)/sagestack baselines refresh
 
+# ruff, the type checker (zero errors) and the layer contract (pyproject.toml [tool.importlinter]).
 lint: $(SETUP_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf cdk.out build .pytest_cache

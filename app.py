@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CDK app: load the environments, build one Stage each, attach the compliance packs."""
+"""CDK app: load the environments, build one Stage each, attach the compliance packs, then
+refuse the synth on any compliance finding or any request AWS would refuse."""
 
 import sys
 from pathlib import Path
@@ -9,7 +10,9 @@ from aws_cdk import App
 from ground.config import ConfigError, load_environments
 from ground.config.delivery import load_delivery
 from ground.config.loader import CONFIG_DIR
+from ground.contract.findings import ContractError
 from ml_constructs.compliance import attach_compliance_packs, findings
+from ml_constructs.contract_gate import contract_findings
 from stacks.delivery import PIPELINE_NAME, DeliveryStack
 from stacks.stage import SageStackStage
 
@@ -51,6 +54,8 @@ def main() -> None:
         build(app, config_dir)
     except ConfigError as error:
         sys.exit(f"sagestack: invalid configuration\n{error}")
+    except ContractError as error:
+        sys.exit(f"sagestack: {error}")
     attach_compliance_packs(app)
     assembly = app.synth()
     problems = findings(assembly.directory)
@@ -59,6 +64,9 @@ def main() -> None:
             "sagestack: compliance gate failed; fix each finding, or acknowledge it with a "
             "reason in ml_constructs/acknowledgments.py:\n  " + "\n  ".join(problems)
         )
+    refused = contract_findings(assembly)
+    if refused:
+        sys.exit("sagestack: AWS would refuse these requests:\n  " + "\n  ".join(refused))
 
 
 if __name__ == "__main__":

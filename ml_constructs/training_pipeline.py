@@ -27,17 +27,15 @@ from ground.layout import (
     PIPELINE_PREFIX,
     RAW_DATA_PREFIX,
 )
+from ground.naming import TRAINING, TUNING, pipeline_name
 from ground.pipeline.jobs import JobSecurity
 from ml_constructs.iam_grants import ObjectAccess, explicit_bucket_name
 from ml_constructs.job_network import JobNetwork
 from ml_constructs.pipeline.code_bundle import build_sourcedir
 from ml_constructs.pipeline.training_definition import (
-    TRAINING,
-    TUNING,
     PipelineImages,
     TrainingPipelineSpec,
     pipeline_kinds,
-    pipeline_name,
     training_pipeline_definitions,
 )
 from ml_constructs.sagemaker_pipeline import SageMakerPipeline

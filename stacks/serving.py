@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ground.config import ConfigError, EnvironmentConfig
 from ground.layout import DATA_CAPTURE_PREFIX
+from ground.naming import endpoint_name_parameter
 from ml_constructs.batch_transform import BatchTransformPipeline
 from ml_constructs.endpoint_alarms import EndpointAlarms
 from ml_constructs.endpoint_autoscaling import EndpointAutoscaling
@@ -131,6 +133,15 @@ class ServingStack(Stack):
             guardrails=guardrails,
         )
         self.endpoint.endpoint.node.add_dependency(log_group)
+        # The endpoint's name carries its instance type (ground.naming.endpoint_name): clients
+        # read the current name here instead of hard-coding it.
+        ssm.StringParameter(
+            self,
+            "EndpointNameParameter",
+            parameter_name=endpoint_name_parameter(config.prefix),
+            string_value=self.endpoint_name,
+            description=f"The SageMaker endpoint that serves {config.name}'s pinned model",
+        )
         if not serving.is_serverless:
             EndpointAutoscaling(
                 self,

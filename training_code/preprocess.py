@@ -33,7 +33,12 @@ from common import PROCESSING_FAILURE_FILE, JobArgumentParser, JobError, opt_ml,
 from sklearn.model_selection import train_test_split
 
 SPLITS = ("train", "validation", "test")
+# Model Monitor's analyzer (Deequ) summarises each numeric column with a KLL quantile sketch of
+# size k = 2048 and shrinking factor c = 0.64, materialised in 10 buckets (developer guide,
+# "Schema for Statistics (statistics.json file)").
 KLL_BUCKETS = 10
+KLL_K = 2048
+KLL_C = 0.64
 # XGBoost rejects these characters in feature names.
 _BAD_NAME_CHARS = re.compile(r"[\[\]<,]")
 
@@ -188,6 +193,34 @@ def monitor_column_names(names: Iterable[str]) -> list[str]:
     return [f"_c{index}" for index, _ in enumerate(names)]
 
 
+def kll_sketch(values: np.ndarray, k: int = KLL_K, c: float = KLL_C) -> list[list[float]]:
+    """A deterministic KLL sketch of `values`: compactor levels, lowest first.
+
+    Level h holds at most max(2, ceil(k * c ** (top - h))) items; a full level is sorted and
+    every other item (alternating the offset per level) moves up one level, each standing for
+    twice the weight. Small columns stay exact in level 0.
+    """
+    levels: list[list[float]] = [[]]
+    offsets: list[int] = [0]
+    for value in values.astype(float):
+        levels[0].append(float(value))
+        height = 0
+        while height < len(levels) and len(levels[height]) > _capacity(height, len(levels), k, c):
+            if height + 1 == len(levels):
+                levels.append([])
+                offsets.append(0)
+            ordered = sorted(levels[height])
+            levels[height + 1].extend(ordered[offsets[height] :: 2])
+            offsets[height] ^= 1
+            levels[height] = []
+            height += 1
+    return levels
+
+
+def _capacity(height: int, levels: int, k: int, c: float) -> int:
+    return max(2, int(np.ceil(k * c ** (levels - height - 1))))
+
+
 def statistics(features: pd.DataFrame) -> dict:
     """Model Monitor `statistics.json` (version 0) for numeric features."""
     items = []
@@ -210,7 +243,11 @@ def statistics(features: pd.DataFrame) -> dict:
                         "buckets": [
                             {"lower_bound": float(lo), "upper_bound": float(hi), "count": float(n)}
                             for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
-                        ]
+                        ],
+                        "sketch": {
+                            "parameters": {"c": KLL_C, "k": float(KLL_K)},
+                            "data": kll_sketch(present.to_numpy()),
+                        },
                     }
                 },
             )
@@ -249,6 +286,8 @@ def constraints(stats: dict) -> dict:
                 "perform_comparison": "Enabled",
                 "comparison_threshold": 0.1,
                 "comparison_method": "Robust",
+                "categorical_comparison_threshold": 0.1,
+                "categorical_drift_method": "LInfinity",
             },
         },
     }

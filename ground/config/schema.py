@@ -13,6 +13,7 @@ from ground.config.base import Section
 from ground.config.monitoring import MonitoringConfig
 from ground.config.serving import ServingConfig
 from ground.config.training import TrainingConfig
+from ground.naming import endpoint_name
 
 InterfaceEndpoint = Literal[
     "sagemaker.api",
@@ -130,7 +131,8 @@ class EnvironmentConfig(Section):
     @property
     def endpoint_name(self) -> str:
         """The real-time endpoint the serving stack deploys (promotion and the demo call it)."""
-        return f"{self.prefix}-endpoint"
+        instance = self.serving.instance
+        return endpoint_name(self.prefix, instance.instance_type if instance else None)
 
     @property
     def retains_data(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ground.contract.findings import Finding, finding
 from ground.contract.unknown import Unknown
@@ -342,3 +343,73 @@ def serverless_findings(
 def _serverless(where: str, path: str, detail: str) -> Finding:
     rule = f"{detail} [{SERVERLESS_EXCLUSIONS.key}: {SERVERLESS_EXCLUSIONS.page}]"
     return finding(where, "CreateEndpointConfig", path, rule)
+
+
+# ---- limits between two versions of a template (what a deploy would change) ----------------
+
+SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
+AUTOSCALED_VARIANT = re.compile(r"^endpoint/(?P<endpoint>[^/]+)/variant/(?P<variant>[^/]+)$")
+
+
+def _autoscaled_variants(resources: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(endpoint name, variant name) of every SageMaker variant registered for autoscaling."""
+    found = set()
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if (
+            resource.get("Type") != SCALABLE_TARGET
+            or properties.get("ServiceNamespace") != "sagemaker"
+        ):
+            continue
+        match = AUTOSCALED_VARIANT.match(str(properties.get("ResourceId")))
+        if match:
+            found.add((match["endpoint"], match["variant"]))
+    return found
+
+
+def _variant_instance_types(resources: Mapping[str, Any]) -> dict[tuple[str, str], object]:
+    """(endpoint name, variant name) -> instance type, for every endpoint of a template."""
+    found: dict[tuple[str, str], object] = {}
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::SageMaker::Endpoint":
+            continue
+        properties = resource.get("Properties", {})
+        config_ref = properties.get("EndpointConfigName")
+        config_id = (
+            config_ref["Fn::GetAtt"][0]
+            if isinstance(config_ref, dict) and "Fn::GetAtt" in config_ref
+            else None
+        )
+        config = resources.get(config_id, {}) if config_id else {}
+        for variant in config.get("Properties", {}).get("ProductionVariants", []):
+            found[(str(properties.get("EndpointName")), str(variant.get("VariantName")))] = (
+                variant.get("InstanceType")
+            )
+    return found
+
+
+def autoscaled_update_findings(
+    before: Mapping[str, Any], after: Mapping[str, Any], where: str
+) -> list[Finding]:
+    """What deploying `after` over `before` (a stack's resources) would send to UpdateEndpoint
+    that AWS refuses: an autoscaled variant whose instance type changes, or which disappears,
+    on an endpoint that keeps its name (and so is updated, not replaced)."""
+    old, new = _variant_instance_types(before), _variant_instance_types(after)
+    kept = {endpoint for endpoint, _ in new} & {endpoint for endpoint, _ in old}
+    found = []
+    for endpoint, variant in sorted(_autoscaled_variants(before)):
+        if endpoint not in kept:
+            continue
+        rule = f"[{AUTOSCALED_VARIANT_UPDATE.key}: {AUTOSCALED_VARIANT_UPDATE.page}]"
+        path = f"endpoint {endpoint} variant {variant}"
+        if (endpoint, variant) not in new:
+            found.append(
+                finding(where, "UpdateEndpoint", path, f"removes an autoscaled variant {rule}")
+            )
+        elif new[(endpoint, variant)] != old.get((endpoint, variant)):
+            changed = new[(endpoint, variant)]
+            detail = f"changes the instance type of an autoscaled variant to {changed} {rule}"
+            found.append(
+                finding(where, "UpdateEndpoint", path, detail, old.get((endpoint, variant)))
+            )
+    return found

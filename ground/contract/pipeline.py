@@ -113,6 +113,7 @@ class ExecutionContext:
     region: str = "us-east-1"
     account: str = "123456789012"
     execution_id: str = "a1b2c3d4e5f6"
+    start_time: str = "2020-12-01T00:00:00Z"
 
     def variables(self) -> dict[str, object]:
         pipeline_arn = (
@@ -123,7 +124,7 @@ class ExecutionContext:
             "PipelineExecutionArn": f"{pipeline_arn}/execution/{self.execution_id}",
             "PipelineName": self.pipeline_name,
             "PipelineArn": pipeline_arn,
-            "StartDateTime": "2020-12-01T00:00:00Z",
+            "StartDateTime": self.start_time,
         }
 
 

@@ -113,6 +113,9 @@ class RequestValidator:
                 known = ", ".join(sorted(members)) or "none"
                 self._report(_join(path, name), f"is not a member (members: {known})")
         for name in shape.required_members:
+            # An idempotency token is filled in by the SDK (or by CloudFormation, Pipelines).
+            if members[name].metadata.get("idempotencyToken"):
+                continue
             if name not in value and name not in filled:
                 self._report(_join(path, name), "is required")
         if shape.metadata.get("union") and len(value) != 1:

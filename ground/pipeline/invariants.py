@@ -44,6 +44,14 @@ PROCESSING_JOB = {
 }
 
 
+# A transform job runs the model's own network settings (VPC, isolation are CreateModel's):
+# the job itself carries only its keys.
+TRANSFORM_JOB = {
+    "KMS key for volumes": "TransformResources.VolumeKmsKeyId",
+    "KMS key for outputs": "TransformOutput.KmsKeyId",
+}
+
+
 def _processing(arguments: dict) -> list[str]:
     return _missing(arguments, PROCESSING_JOB)
 
@@ -60,7 +68,12 @@ def _tuning(arguments: dict) -> list[str]:
     return sorted({problem for item in definitions for problem in _training(item)})
 
 
+def _transform(arguments: dict) -> list[str]:
+    return _missing(arguments, TRANSFORM_JOB)
+
+
 CHECKS: dict[str, Callable[[dict], list[str]]] = {
+    "Transform": _transform,
     "Processing": _processing,
     "Training": _training,
     "Tuning": _tuning,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ground.config.training import TrainingConfig
 from ground.container import PROCESSING_ROOT, SERVING_CODE_IN_MODEL
 from ground.layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX
+from ground.naming import TRAINING, TUNING, pipeline_name
 from ground.pipeline.definition import PipelineDefinition
 from ground.pipeline.entrypoint import script_entrypoint
 from ground.pipeline.expressions import (
@@ -91,15 +92,6 @@ class TrainingPipelineSpec:
     images: PipelineImages
     sourcedir_url: str
     metric_definitions: tuple[dict[str, str], ...]
-
-
-TRAINING = "training"
-TUNING = "tuning"
-
-
-def pipeline_name(name_prefix: str, kind: str) -> str:
-    """`sagestack-dev` + `tuning` -> `sagestack-dev-tuning`."""
-    return f"{name_prefix}-{kind}"
 
 
 def pipeline_kinds(config: TrainingConfig) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+from sagestack.aws_clients import contract_client
 
 STATE_DIR = Path(".sagestack")
 STATE_FILE = "emulator.json"
@@ -57,10 +57,10 @@ class Emulator:
 
     def client(self, service: str, region: str) -> Any:
         """A real boto3 client for `service`, talking to the emulator."""
-        return boto3.client(
+        return contract_client(
             service,
+            region,
             endpoint_url=self.url,
-            region_name=region,
             aws_access_key_id="emulator",
             aws_secret_access_key="emulator",
             aws_session_token="emulator",

@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sagestack.aws_clients import contract_client
 from sagestack.local.emulator import EMULATOR_ACCOUNT, Emulator
 
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
@@ -33,7 +34,7 @@ class AwsTarget:
     def client(self, service: str, region: str) -> Any:
         if self.emulator is not None:
             return self.emulator.client(service, region)
-        return boto3.client(service, region_name=region, config=CLIENT_CONFIG)
+        return contract_client(service, region, config=CLIENT_CONFIG)
 
     def account_of(self, configured_account: str) -> str:
         """The account that holds an environment's resources here."""

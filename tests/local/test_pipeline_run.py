@@ -78,7 +78,6 @@ def test_registers_the_model_above_the_threshold(prepared, moto_url, tmp_path) -
     ran = [(s.name, s.status) for s in result.steps]
     assert ran == [
         ("Preprocess", "Succeeded"),
-        ("TrainOrTune", "Succeeded"),
         ("Train", "Succeeded"),
         ("Evaluate", "Succeeded"),
         ("CheckRocAuc", "Succeeded"),

@@ -54,6 +54,7 @@ def test_one_dashboard_per_environment_with_traffic_latency_errors_pipelines(pin
     rows = pipelines["properties"]["metrics"]
     assert {row[3] for row in rows} == {
         f"sagestack-{env}-training",
+        f"sagestack-{env}-tuning",
         f"sagestack-{env}-batch-transform",
     }
     assert {row[1] for row in rows} == {"ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed"}

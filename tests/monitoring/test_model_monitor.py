@@ -56,10 +56,10 @@ def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, configs, env
 
 
 @pytest.mark.parametrize("env", MONITORED)
-def test_job_compares_captured_requests_with_the_baseline(pinned, env: str) -> None:
+def test_job_compares_captured_requests_with_the_baseline(pinned, configs, env: str) -> None:
     job = only(pinned.raw(env, "monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
     assert job["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == (
-        f"sagestack-{env}-endpoint"
+        configs[env].endpoint_name
     )
     baseline = job["DataQualityBaselineConfig"]
     assert baseline["StatisticsResource"]["S3Uri"] == BASELINES[env] + "statistics.json"
@@ -93,7 +93,7 @@ def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, configs, env: str)
     template = pinned.raw(env, "monitoring")
     schedule = only(template, "AWS::SageMaker::MonitoringSchedule")
     assert schedule["MonitoringScheduleName"] == f"sagestack-{env}-data-quality"
-    assert schedule["EndpointName"] == f"sagestack-{env}-endpoint"
+    assert schedule["EndpointName"] == configs[env].endpoint_name
     config = schedule["MonitoringScheduleConfig"]
     assert config["MonitoringType"] == "DataQuality"
     expression = config["ScheduleConfig"]["ScheduleExpression"]

@@ -169,7 +169,7 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(pinned
     properties = target["Properties"]
     assert properties["MinCapacity"] == scaling.min_capacity
     assert properties["MaxCapacity"] == scaling.max_capacity
-    assert properties["ResourceId"] == f"endpoint/sagestack-{env}-endpoint/variant/primary"
+    assert properties["ResourceId"] == f"endpoint/{configs[env].endpoint_name}/variant/primary"
     assert properties["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in properties["RoleARN"]
     endpoint_id = next(iter(resources(template, "AWS::SageMaker::Endpoint")))
@@ -222,7 +222,7 @@ def test_latency_thresholds_are_in_microseconds(pinned, configs, env: str) -> No
         assert stat["Metric"]["MetricName"] == metric and stat["Stat"] == "p99"
         assert alarm["Threshold"] == limit_ms * 1000
         assert {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]} == {
-            "EndpointName": f"sagestack-{env}-endpoint",
+            "EndpointName": configs[env].endpoint_name,
             "VariantName": "primary",
         }
 

@@ -28,11 +28,22 @@ def _parameters(definition: dict) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_job_has_kms_vpc_isolation_and_encryption(pipelines, env: str) -> None:
-    definition = pipelines[env].definition
-    jobs = [s for s in iter_steps(definition["Steps"]) if s["Type"] in JOB_TYPES]
+def test_every_job_has_kms_vpc_isolation_and_encryption(pipelines, tuning_pipelines, env) -> None:
+    definitions = [pipelines[env].definition, tuning_pipelines[env].definition]
+    jobs = [s for d in definitions for s in iter_steps(d["Steps"]) if s["Type"] in JOB_TYPES]
     assert {s["Type"] for s in jobs} == JOB_TYPES
-    assert job_security_violations(definition) == []
+    assert [job_security_violations(d) for d in definitions] == [[], []]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_training_and_tuning_are_two_flat_pipelines(pipelines, tuning_pipelines, env) -> None:
+    """No condition step inside another: train-or-tune is which pipeline one starts."""
+    for source, job in ((pipelines[env], "Train"), (tuning_pipelines[env], "Tune")):
+        steps = source.definition["Steps"]
+        assert [s["Name"] for s in steps] == ["Preprocess", job, "Evaluate", "CheckRocAuc"]
+        branches = steps[-1]["Arguments"]
+        nested = [s["Type"] for s in branches["IfSteps"] + branches["ElseSteps"]]
+        assert nested == ["RegisterModel", "Fail"]
 
 
 @pytest.mark.parametrize(
@@ -58,8 +69,8 @@ def test_the_invariant_check_catches_each_missing_setting(pipelines, path) -> No
 
 def test_the_invariant_check_fails_closed_on_unknown_job_types(pipelines) -> None:
     definition = copy.deepcopy(pipelines["dev"].definition)
-    definition["Steps"].append({"Name": "Batch", "Type": "Transform", "Arguments": {}})
-    assert any("'Transform' is not known" in v for v in job_security_violations(definition))
+    definition["Steps"].append({"Name": "Spark", "Type": "EMR", "Arguments": {}})
+    assert any("'EMR' is not known" in v for v in job_security_violations(definition))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -78,7 +89,7 @@ def test_parameters_and_their_defaults_come_from_config(pipelines, configs, env:
     assert parameters["TrainingInstanceCount"]["DefaultValue"] == config.instance_count
     assert parameters["ProcessingInstanceType"]["DefaultValue"] == config.processing_instance_type
     assert parameters["MaxRuntimeSeconds"]["DefaultValue"] == config.max_runtime_seconds
-    assert parameters["UseTuning"]["DefaultValue"] is config.tuning.enabled
+    assert "UseTuning" not in parameters
     assert ("MaxWaitSeconds" in parameters) is config.use_spot
     assert parameters["NumRound"]["DefaultValue"] == str(config.hyperparameters["num_round"])
 
@@ -100,9 +111,9 @@ def test_training_uses_spot_checkpoints_and_the_scripts_metrics(pipelines, confi
     )
 
 
-def test_tuning_is_bayesian_over_the_configured_ranges(pipelines, configs) -> None:
+def test_tuning_is_bayesian_over_the_configured_ranges(tuning_pipelines, configs) -> None:
     config = configs["staging"].training.tuning
-    tune = _steps(pipelines["staging"].definition)["Tune"]["Arguments"]
+    tune = _steps(tuning_pipelines["staging"].definition)["Tune"]["Arguments"]
     job = tune["HyperParameterTuningJobConfig"]
     assert job["Strategy"] == "Bayesian"
     assert job["HyperParameterTuningJobObjective"] == {

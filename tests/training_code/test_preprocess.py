@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
+import numpy as np
 import pandas as pd
 import pytest
 from common import JobError
+from preprocess import kll_sketch
 from preprocess import main as preprocess_main
 
 from sagestack.datasets import synthetic
 from sagestack.local.runner import run_processing
 
 TRAINING_CODE = Path(__file__).resolve().parents[2] / "training_code"
+SCHEMAS = Path(__file__).parent / "schemas"
 
 
 def test_splits_cover_every_row_once_stratified(splits: dict[str, Path]) -> None:
@@ -47,6 +51,43 @@ def test_baseline_is_model_monitor_shaped(splits: dict[str, Path]) -> None:
     assert sum(b["count"] for b in numbers["distribution"]["kll"]["buckets"]) == 398
     assert constraints["features"][0]["completeness"] == 1.0
     assert constraints["monitoring_config"]["evaluate_constraints"] == "Enabled"
+
+
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def test_baseline_files_follow_the_documented_model_monitor_schemas(splits) -> None:
+    for name in ("statistics", "constraints"):
+        document = json.loads((splits["baseline"] / f"{name}.json").read_text())
+        jsonschema.Draft202012Validator(_schema(name)).validate(document)
+    stats = json.loads((splits["baseline"] / "statistics.json").read_text())
+    sketch = stats["features"][0]["numerical_statistics"]["distribution"]["kll"]["sketch"]
+    assert sketch["parameters"] == {"c": 0.64, "k": 2048.0}
+    assert sorted(sketch["data"][0]) == sorted(
+        pd.read_csv(splits["train"] / "train.csv").iloc[:, 1]
+    )
+
+
+def test_the_schemas_refuse_what_the_analyzer_would_not_read(splits) -> None:
+    stats = json.loads((splits["baseline"] / "statistics.json").read_text())
+    del stats["features"][0]["numerical_statistics"]["distribution"]["kll"]["sketch"]
+    with pytest.raises(jsonschema.ValidationError, match="'sketch' is a required property"):
+        jsonschema.Draft202012Validator(_schema("statistics")).validate(stats)
+    constraints = json.loads((splits["baseline"] / "constraints.json").read_text())
+    constraints["monitoring_config"]["distribution_constraints"]["comparison_method"] = "Fancy"
+    with pytest.raises(jsonschema.ValidationError, match="'Fancy' is not one of"):
+        jsonschema.Draft202012Validator(_schema("constraints")).validate(constraints)
+
+
+def test_a_large_column_gets_a_compacted_sketch_of_the_right_weight() -> None:
+    values = np.random.default_rng(7).normal(size=20_000)
+    levels = kll_sketch(values)
+    assert len(levels) > 1 and all(len(level) <= 2048 for level in levels)
+    weight = sum(len(level) * 2**height for height, level in enumerate(levels))
+    assert abs(weight - len(values)) < 0.01 * len(values)
+    median = np.median(np.concatenate([np.repeat(level, 2**h) for h, level in enumerate(levels)]))
+    assert abs(median - np.median(values)) < 0.05
 
 
 def _run(tmp_path: Path, frame: pd.DataFrame, *arguments: str) -> Path:

@@ -71,7 +71,7 @@ CASES = [
         "spot wait below runtime",
         _set(["training", "max_wait_seconds"], 60),
         "training",
-        "max_wait_seconds (60) must be at least",
+        "max_wait_seconds (60) must be larger than max_runtime_seconds",
     ),
 ]
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ground.naming import TRAINING, pipeline_kind
 from sagestack.assembly import CloudAssembly, FileAsset, StackTemplate
 from sagestack.intrinsics import Resolver
 
@@ -84,7 +85,7 @@ def _group_of(definition: dict, groups: list[str]) -> str | None:
 
 
 def load_pipeline(assembly_dir: Path, environment: str, name: str | None = None) -> PipelineSource:
-    """One pipeline of the environment: `name`, or the one that registers models."""
+    """One pipeline of the environment: `name`, or its training pipeline."""
     pipelines = load_pipelines(assembly_dir, environment)
     if name is not None:
         if name not in pipelines:
@@ -93,10 +94,11 @@ def load_pipeline(assembly_dir: Path, environment: str, name: str | None = None)
                 f"(pipelines: {', '.join(sorted(pipelines)) or 'none'})"
             )
         return pipelines[name]
-    training = [p for p in pipelines.values() if p.model_package_group]
+    training = [p for p in pipelines.values() if pipeline_kind(p.pipeline_name) == TRAINING]
     if len(training) != 1:
         raise AssemblyError(
             f"environment '{environment}' has {len(training)} training pipelines "
-            f"({', '.join(sorted(p.pipeline_name for p in training)) or 'none'}); name one"
+            f"({', '.join(sorted(p.pipeline_name for p in training)) or 'none'}); name one "
+            f"of {', '.join(sorted(pipelines))}"
         )
     return training[0]

@@ -6,7 +6,9 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from sagestack.aws_clients import contract_client
 from sagestack.cdk_cli import PROJECT_ROOT, CdkError, run_cdk
 from sagestack.local import emulator
 from sagestack.local.pipeline.assembly import AssemblyError, PipelineSource, load_pipeline
@@ -28,17 +30,15 @@ def _overrides(values: list[str]) -> dict[str, str]:
     return pairs
 
 
-def _clients(region: str) -> tuple[object, object, str]:
-    """S3 and SageMaker clients: AWS_ENDPOINT_URL if set, else the embedded emulator."""
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        import boto3
-
-        url = os.environ["AWS_ENDPOINT_URL"]
+def _clients(region: str) -> tuple[Any, Any, str]:
+    """S3 and SageMaker clients and how to name their S3: AWS_ENDPOINT_URL if set, else the
+    embedded emulator (started when it is not running)."""
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    if url:
         return (
-            boto3.client("s3", region_name=region),
-            boto3.client("sagemaker", region_name=region),
+            contract_client("s3", region),
+            contract_client("sagemaker", region),
             f"S3 at {url}",
-            True,
         )
     running = emulator.current()
     if running is None:
@@ -51,7 +51,7 @@ def _clients(region: str) -> tuple[object, object, str]:
     )
 
 
-def _storage(spec: str, s3_client: object, label: str) -> Storage:
+def _storage(spec: str, s3_client: Any, label: str) -> Storage:
     if spec == "s3":
         return S3Storage(s3_client, create_buckets=True, label=label)
     if spec.startswith("local:") and len(spec) > len("local:"):
@@ -109,16 +109,10 @@ def _run(args: argparse.Namespace) -> int:
                 {},
                 capture=True,
             )
-        source = load_pipeline(args.assembly, args.env)
+        source = load_pipeline(args.assembly, args.env, args.pipeline)
         overrides = _overrides(args.parameter)
         s3_client, sagemaker_client, label = _clients(source.region)
         storage = _storage(args.storage, s3_client, label)
-        print(f"storage: {storage.describe()}")
-        publish_assets(source, storage)
-        declared = {p["Name"]: p for p in source.definition.get("Parameters", [])}
-        if INPUT_PARAMETER in declared:
-            input_uri = overrides.get(INPUT_PARAMETER, declared[INPUT_PARAMETER]["DefaultValue"])
-            seed_input(storage, input_uri, args.data)
         executor = Executor(
             source.definition,
             pipeline_name=source.pipeline_name,
@@ -128,6 +122,13 @@ def _run(args: argparse.Namespace) -> int:
             registry=ModelRegistry(sagemaker_client),
             workdir=args.workdir,
         )
+        executor.check(overrides)
+        print(f"storage: {storage.describe()}")
+        publish_assets(source, storage)
+        declared = {p["Name"]: p for p in source.definition.get("Parameters", [])}
+        if INPUT_PARAMETER in declared:
+            input_uri = overrides.get(INPUT_PARAMETER, declared[INPUT_PARAMETER]["DefaultValue"])
+            seed_input(storage, input_uri, args.data)
         return report(executor.run(overrides))
     except (AssemblyError, DefinitionError, StorageError, CdkError) as error:
         print(f"sagestack: {error}")
@@ -149,6 +150,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "emulator by default) and the model package registered through boto3.",
     )
     run.add_argument("--env", default="dev", help="environment (default: dev)")
+    run.add_argument(
+        "--pipeline",
+        metavar="NAME",
+        help="which of the environment's pipelines, e.g. sagestack-dev-tuning "
+        "(default: its training pipeline)",
+    )
     run.add_argument(
         "--assembly", type=Path, default=PROJECT_ROOT / "cdk.out", help="cloud assembly folder"
     )

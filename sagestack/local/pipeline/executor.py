@@ -1,9 +1,12 @@
 """Runs a pipeline definition step by step on this machine, as SageMaker Pipelines would.
 
-Before anything runs, the whole definition is checked: references, step types, expression
-and condition kinds, parameter overrides. Then steps run one at a time in dependency order;
-a condition step adds the steps of the branch it takes. The run ends at the first failed
-step (or Fail step), or when nothing is left to run.
+Before anything runs, the whole definition is checked against the SageMaker contract
+(ground.contract: references, property paths, step requests against the service model, the
+documented limits) with this run's parameter values, and the step types must be ones this
+executor runs. Then steps run one at a time in dependency order; just before a job starts its
+request is checked again with every value resolved, as the service would check it. A condition
+step adds the steps of the branch it takes. The run ends at the first failed step (or Fail
+step), or when nothing is left to run.
 """
 
 from __future__ import annotations
@@ -15,15 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ground.pipeline.evaluation import (
-    ExecutionState,
-    ExpressionError,
-    condition_problems,
-    evaluate,
-    expression_problems,
-    holds,
-)
-from ground.pipeline.walk import iter_steps, reference_problems, step_dependencies
+from ground.contract.findings import Finding
+from ground.contract.pipeline import ExecutionContext, definition_findings, step_request_findings
+from ground.contract.service_model import request_findings
+from ground.pipeline.evaluation import ExecutionState, ExpressionError, evaluate, holds
+from ground.pipeline.walk import iter_steps, step_dependencies
 from sagestack.local.pipeline.jobs import (
     JobContext,
     StepFailed,
@@ -81,21 +80,29 @@ class ExecutionResult:
         return self.status == "Succeeded"
 
 
-def check_definition(definition: dict) -> list[str]:
-    """Everything that would stop a run, found before any step starts."""
-    problems = list(reference_problems(definition))
-    for step in iter_steps(definition.get("Steps", [])):
-        where = f"step {step.get('Name')!r}"
-        kind = step.get("Type")
-        if kind not in STEP_TYPES:
-            problems.append(
-                f"{where}: step type {kind!r} is not supported by the local executor "
-                f"(supported: {', '.join(STEP_TYPES)})"
-            )
-        problems.extend(expression_problems(step.get("Arguments", {}), where))
-        if kind == "Condition":
-            problems.extend(condition_problems(step["Arguments"].get("Conditions", []), where))
-    return problems
+def unsupported_steps(definition: dict) -> list[str]:
+    """Steps of a type this executor cannot run (the contract may still accept them)."""
+    return [
+        f"step {step.get('Name')!r}: step type {step.get('Type')!r} is not supported by the "
+        f"local executor (supported: {', '.join(STEP_TYPES)})"
+        for step in iter_steps(definition.get("Steps", []))
+        if step.get("Type") not in STEP_TYPES
+    ]
+
+
+def start_request_findings(pipeline_name: str, overrides: Mapping[str, str]) -> list[Finding]:
+    """What StartPipelineExecution would refuse in these overrides (count and value sizes)."""
+    request = {
+        "PipelineName": pipeline_name,
+        "PipelineParameters": [{"Name": name, "Value": value} for name, value in overrides.items()],
+    }
+    return request_findings(
+        "sagemaker", "StartPipelineExecution", request, f"pipeline {pipeline_name}"
+    )
+
+
+class StepRefused(StepFailed):
+    """The step's request breaks the SageMaker contract: the job was never started."""
 
 
 def resolve_parameters(definition: dict, overrides: Mapping[str, str]) -> dict[str, object]:
@@ -138,29 +145,36 @@ class Executor:
         workdir: Path,
         echo: Callable[[str], None] = print,
     ) -> None:
-        problems = check_definition(definition)
+        execution_id = uuid.uuid4().hex[:12]
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.context = ExecutionContext(pipeline_name, region, account, execution_id, started)
+        problems = unsupported_steps(definition)
+        problems += map(str, definition_findings(definition, self.context))
         if problems:
             raise DefinitionError("the definition cannot run:\n  " + "\n  ".join(problems))
         self.definition = definition
         self.storage = storage
         self.registry = registry
         self.echo = echo
-        execution_id = uuid.uuid4().hex[:12]
         self.workdir = Path(workdir).resolve() / execution_id
-        pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{pipeline_name}"
-        self.execution = {
-            "PipelineExecutionId": execution_id,
-            "PipelineExecutionArn": f"{pipeline_arn}/execution/{execution_id}",
-            "PipelineName": pipeline_name,
-            "PipelineArn": pipeline_arn,
-            "StartDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        self.execution = self.context.variables()
         self.result = ExecutionResult(execution_id)
 
+    def check(self, overrides: Mapping[str, str]) -> dict[str, object]:
+        """This run's parameter values; DefinitionError when AWS would refuse the run."""
+        parameters = resolve_parameters(self.definition, overrides)
+        refused = start_request_findings(self.context.pipeline_name, overrides)
+        refused += definition_findings(self.definition, self.context, parameters)
+        if refused:
+            raise DefinitionError(
+                "AWS would refuse this run; nothing was started:\n  "
+                + "\n  ".join(map(str, refused))
+            )
+        return parameters
+
     def run(self, overrides: Mapping[str, str] | None = None) -> ExecutionResult:
-        state = ExecutionState(
-            resolve_parameters(self.definition, overrides or {}), dict(self.execution)
-        )
+        """Run every step; DefinitionError, before anything runs, when AWS would refuse this run."""
+        state = ExecutionState(self.check(overrides or {}), dict(self.execution))
         self.echo(f"execution {self.result.execution_id} of {self.execution['PipelineName']}")
         pending = list(self.definition["Steps"])
         done: set[str] = set()
@@ -216,6 +230,12 @@ class Executor:
         if kind == "Fail":
             raise StepFailed(str(evaluate(step["Arguments"].get("ErrorMessage", ""), state)))
         arguments = evaluate(step["Arguments"], state)
+        refused = step_request_findings(step, arguments, f"step {name!r}")
+        if refused:
+            raise StepRefused(
+                "AWS would refuse this request; the step did not start:\n  "
+                + "\n  ".join(map(str, refused))
+            )
         if kind == "RegisterModel":
             arn = self.registry.register(arguments)
             state.steps[name] = {"ModelPackageArn": arn}
