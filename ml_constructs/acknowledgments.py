@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
+
+from ml_constructs.cfn import cfn_resource
 
 PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
@@ -68,7 +70,7 @@ def acknowledge(construct: IConstruct, finding: Finding, detail: str | None = No
 def logical_id(construct: IConstruct) -> str:
     """The CloudFormation logical id of an L2 construct's resource, as findings name it."""
     stack = Stack.of(construct)
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))
+    return str(stack.resolve(stack.get_logical_id(cfn_resource(construct))))
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ DEFAULT_SG_PROVIDER_OUTSIDE_VPC = CheckovSkip(
 
 def checkov_skip(resource: IConstruct, *skips: CheckovSkip) -> None:
     """Record checkov skips with their reasons in one CloudFormation resource's metadata."""
-    cfn = resource if isinstance(resource, CfnResource) else resource.node.default_child
+    cfn = cfn_resource(resource)
     existing = cfn.get_metadata("checkov") or {"skip": []}
     entries = existing["skip"] + [{"id": s.check_id, "comment": s.reason} for s in skips]
     cfn.add_metadata("checkov", {"skip": entries})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -14,6 +16,16 @@ from ml_constructs.acknowledgments import (
     acknowledge,
     checkov_skip,
 )
+from ml_constructs.cfn import cfn_resource
+
+
+@dataclass(frozen=True)
+class BucketLifecycle:
+    """Whether a bucket outlives its stack, and how long old versions and uploads linger."""
+
+    retain: bool
+    noncurrent_version_expiration_days: int
+    abort_incomplete_upload_days: int
 
 
 class CompliantBucket(Construct):
@@ -32,9 +44,7 @@ class CompliantBucket(Construct):
         bucket_name: str,
         key: kms.IKey | None,
         access_logs: s3.IBucket | None,
-        retain: bool,
-        noncurrent_version_expiration_days: int,
-        abort_incomplete_upload_days: int,
+        lifecycle: BucketLifecycle,
         event_bridge: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -56,21 +66,23 @@ class CompliantBucket(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-noncurrent-versions",
-                    noncurrent_version_expiration=Duration.days(noncurrent_version_expiration_days),
+                    noncurrent_version_expiration=Duration.days(
+                        lifecycle.noncurrent_version_expiration_days
+                    ),
                 ),
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads",
                     abort_incomplete_multipart_upload_after=Duration.days(
-                        abort_incomplete_upload_days
+                        lifecycle.abort_incomplete_upload_days
                     ),
                 ),
             ],
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=RemovalPolicy.RETAIN if lifecycle.retain else RemovalPolicy.DESTROY,
         )
         if event_bridge:
             # Native CloudFormation setting; the L2 `event_bridge_enabled` would add a
             # Lambda-backed custom resource for the same result.
-            self.bucket.node.default_child.add_property_override(
+            cfn_resource(self.bucket).add_property_override(
                 "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
             )
         acknowledge(self.bucket, BUCKET_REPLICATION)

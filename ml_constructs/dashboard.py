@@ -46,7 +46,7 @@ class ServingDashboard(Construct):
             cloudwatch.Alarm.from_alarm_name(self, f"Alarm{index}", name)
             for index, name in enumerate(alarm_names)
         ]
-        rows = [
+        rows: list[list[cloudwatch.IWidget]] = [
             [self._invocations(metrics, capacity), self._latency(metrics)],
             [self._errors(metrics), self._pipelines(pipeline_names)],
         ]
@@ -70,8 +70,8 @@ class ServingDashboard(Construct):
     @staticmethod
     def _graph(
         title: str,
-        left: list[cloudwatch.IMetric],
-        right: list[cloudwatch.IMetric] | None = None,
+        left: Sequence[cloudwatch.IMetric],
+        right: Sequence[cloudwatch.IMetric] | None = None,
         annotations: list[cloudwatch.HorizontalAnnotation] | None = None,
     ) -> cloudwatch.GraphWidget:
         return cloudwatch.GraphWidget(

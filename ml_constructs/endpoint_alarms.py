@@ -101,7 +101,11 @@ class EndpointAlarms(Construct):
         self.names = [f"{prefix}-endpoint-{name}" for name in (*self.alarms, "unhealthy")]
 
     def _add(
-        self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str
+        self,
+        name: str,
+        metric: cloudwatch.Metric | cloudwatch.MathExpression,
+        threshold: float,
+        description: str,
     ) -> None:
         t = self._thresholds
         self._register(

@@ -77,7 +77,7 @@ def nag_id(stack: Stack, value: str) -> str:
     return "".join(nag_part(part) for part in parts)
 
 
-def nag_part(part: object) -> str:
+def nag_part(part: str | dict) -> str:
     if isinstance(part, str):
         return part
     if "Ref" in part:

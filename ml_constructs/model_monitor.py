@@ -67,7 +67,10 @@ class Baseline:
 
     @property
     def account(self) -> str:
-        return ARTIFACTS_BUCKET.match(self.bucket)["account"]
+        match = ARTIFACTS_BUCKET.match(self.bucket)
+        if match is None:
+            raise ValueError(f"{self.bucket} is not a platform artifacts bucket")
+        return match["account"]
 
     def uri(self, name: str) -> str:
         return f"s3://{self.bucket}/{self.folder}{name}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -59,7 +61,7 @@ class PlatformKey(Construct):
         description: str,
         role_prefix: str,
         retain: bool,
-        service_statements: list[iam.PolicyStatement] = (),
+        service_statements: Sequence[iam.PolicyStatement] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)

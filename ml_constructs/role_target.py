@@ -11,13 +11,16 @@ from __future__ import annotations
 import jsii
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import interfaces
 
 
 @jsii.implements(events.IRuleTarget)
-class RoleTarget:
+class RoleTarget(events.IRuleTarget):
     def __init__(self, arn: str, role: iam.IRole) -> None:
         self._arn = arn
         self._role = role
 
-    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+    def bind(
+        self, _rule: interfaces.aws_events.IRuleRef, _id: str | None = None
+    ) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._arn, role=self._role)

@@ -39,7 +39,7 @@ from ml_constructs.pipeline.training_definition import (
     training_pipeline_definitions,
 )
 from ml_constructs.sagemaker_pipeline import SageMakerPipeline
-from ml_constructs.training_roles import PipelineJobPolicy, job_role, pipeline_role
+from ml_constructs.training_roles import JobAccess, PipelineJobPolicy, job_role, pipeline_role
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_CODE = ROOT / "training_code"
@@ -79,12 +79,7 @@ class TrainingPipeline(Construct):
         self.raw_bucket_name = raw = explicit_bucket_name(raw_bucket)
         artifacts = explicit_bucket_name(artifacts_bucket)
         runs = [f"{pipeline_name(prefix, kind)}/" for kind in kinds]
-        shared = {
-            "key": key,
-            "network": network,
-            "asset_objects": [code_object],
-            "assets_key_arn": config.training.assets_key_arn,
-        }
+        access = JobAccess(key, network, [code_object], config.training.assets_key_arn)
         self.processing_role = job_role(
             self,
             "ProcessingRole",
@@ -96,7 +91,7 @@ class TrainingPipeline(Construct):
                 *(ObjectAccess(artifacts, PIPELINE_PREFIX + run, write=True) for run in runs),
                 *(ObjectAccess(artifacts, MODELS_PREFIX + run, write=True) for run in runs),
             ],
-            **shared,
+            access=access,
         )
         self.training_role = job_role(
             self,
@@ -109,7 +104,7 @@ class TrainingPipeline(Construct):
                 *(ObjectAccess(artifacts, MODELS_PREFIX + run, write=True) for run in runs),
                 *(ObjectAccess(artifacts, CHECKPOINTS_PREFIX + run, write=True) for run in runs),
             ],
-            **shared,
+            access=access,
         )
         self.pipeline_role = pipeline_role(
             self,

@@ -37,6 +37,16 @@ SAGEMAKER = iam.ServicePrincipal("sagemaker.amazonaws.com")
 JobKind = Literal["ProcessingJobs", "TrainingJobs"]
 
 
+@dataclass(frozen=True)
+class JobAccess:
+    """What every job role of a pipeline reaches: the key, the network, the code assets."""
+
+    key: kms.IKey
+    network: JobNetwork
+    asset_objects: Sequence[str]
+    assets_key_arn: str | None
+
+
 def job_role(
     scope: Construct,
     construct_id: str,
@@ -44,13 +54,11 @@ def job_role(
     role_name: str,
     description: str,
     kind: JobKind,
-    key: kms.IKey,
-    network: JobNetwork,
+    access: JobAccess,
     objects: Sequence[ObjectAccess],
-    asset_objects: Sequence[str],
-    assets_key_arn: str | None,
 ) -> PlatformRole:
     """The execution role of one kind of SageMaker job (processing or training)."""
+    key, network = access.key, access.network
     stack = Stack.of(scope)
     role = PlatformRole(
         scope, construct_id, role_name=role_name, assumed_by=SAGEMAKER, description=description
@@ -76,11 +84,11 @@ def job_role(
     role.allow(KEY_USE, [key.key_arn], sid="PlatformKey")
     allow_key_grants(role, key.key_arn)
     allow_objects(role, stack, objects)
-    role.allow(["s3:GetObject"], list(asset_objects), sid="CodeAssets")
-    if assets_key_arn:
+    role.allow(["s3:GetObject"], list(access.asset_objects), sid="CodeAssets")
+    if access.assets_key_arn:
         role.allow(
             ["kms:Decrypt"],
-            [assets_key_arn],
+            [access.assets_key_arn],
             {"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             sid="CodeAssetsKey",
         )

@@ -192,7 +192,8 @@ def deploy_serving(state: DemoState) -> None:
     config_dir = pinned_config_dir(state)
     print(f"  dev pins {state.package['ModelPackageArn']} in {config_dir}/{ENVIRONMENT}.yaml")
     (state.config,) = load_environments([ENVIRONMENT], config_dir)
-    print(f"  with its data-quality baseline {state.config.serving.model.baseline_uri}")
+    pin = state.config.serving.model
+    print(f"  with its data-quality baseline {pin.baseline_uri if pin else None}")
     deploy_platform(state, config_dir)
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sagestack.assembly import StackTemplate
 
@@ -65,7 +66,7 @@ class Resolver:
             self._templates[stack.stack_name] = stack.template()
         return self._templates[stack.stack_name]
 
-    def resolve(self, value: object, stack: StackTemplate) -> object:
+    def resolve(self, value: Any, stack: StackTemplate) -> Any:
         if isinstance(value, list):
             return [self.resolve(item, stack) for item in value]
         if not isinstance(value, dict):
@@ -86,7 +87,7 @@ class Resolver:
         separator, parts = argument
         return separator.join(str(self.resolve(part, stack)) for part in parts)
 
-    def _stack_output(self, argument: dict, stack: StackTemplate) -> object:
+    def _stack_output(self, argument: dict, stack: StackTemplate) -> Any:
         name, output = argument["StackName"], argument["OutputName"]
         source = self.stacks.get(name)
         if source is None:
@@ -99,7 +100,7 @@ class Resolver:
             raise IntrinsicError(f"{name}: has no output {output} (read by {stack.stack_name})")
         return self.resolve(outputs[output]["Value"], source)
 
-    def _import(self, export: str, stack: StackTemplate) -> object:
+    def _import(self, export: str, stack: StackTemplate) -> Any:
         for source in self.stacks.values():
             for output in self.template(source).get("Outputs", {}).values():
                 exported = output.get("Export", {}).get("Name")
@@ -107,7 +108,7 @@ class Resolver:
                     return self.resolve(output["Value"], source)
         raise IntrinsicError(f"{stack.stack_name}: imports {export!r}, which no stack exports")
 
-    def _ref(self, name: str, stack: StackTemplate) -> object:
+    def _ref(self, name: str, stack: StackTemplate) -> Any:
         pseudo = {
             "AWS::AccountId": stack.account,
             "AWS::Region": stack.region,
@@ -124,7 +125,7 @@ class Resolver:
         generated = GENERATED_IDS.get(resource["Type"])
         return generated(name) if generated else f"local-{name}"
 
-    def _get_att(self, argument: list, stack: StackTemplate) -> object:
+    def _get_att(self, argument: list, stack: StackTemplate) -> Any:
         name, attribute = argument
         resource = self._resource(name, stack)
         if attribute != "Arn":
@@ -148,7 +149,8 @@ class Resolver:
         return resource
 
 
-INTRINSICS = {
+Intrinsic = Callable[[Resolver, Any, StackTemplate], Any]
+INTRINSICS: dict[str, Intrinsic] = {
     "Fn::Join": Resolver._join,
     "Fn::GetStackOutput": Resolver._stack_output,
     "Fn::ImportValue": lambda self, arg, stack: self._import(self.resolve(arg, stack), stack),

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from ground.config import EnvironmentConfig
 from ground.layout import MODELS_PREFIX, artifacts_bucket_name
-from ml_constructs.compliant_bucket import CompliantBucket
+from ml_constructs.compliant_bucket import BucketLifecycle, CompliantBucket
 from ml_constructs.platform_key import PlatformKey, service_use_statement
 
 
@@ -74,11 +74,11 @@ class DataStack(Stack):
             ],
         ).key
 
-        bucket_settings = {
-            "retain": retain,
-            "noncurrent_version_expiration_days": config.data.noncurrent_version_expiration_days,
-            "abort_incomplete_upload_days": config.data.abort_incomplete_upload_days,
-        }
+        lifecycle = BucketLifecycle(
+            retain=retain,
+            noncurrent_version_expiration_days=config.data.noncurrent_version_expiration_days,
+            abort_incomplete_upload_days=config.data.abort_incomplete_upload_days,
+        )
         suffix = f"{self.account}-{self.region}"
         self.access_logs_bucket = CompliantBucket(
             self,
@@ -86,7 +86,7 @@ class DataStack(Stack):
             bucket_name=f"{prefix}-access-logs-{suffix}",
             key=None,
             access_logs=None,
-            **bucket_settings,
+            lifecycle=lifecycle,
         ).bucket
         self.raw_bucket = CompliantBucket(
             self,
@@ -95,7 +95,7 @@ class DataStack(Stack):
             key=self.data_key,
             access_logs=self.access_logs_bucket,
             event_bridge=True,
-            **bucket_settings,
+            lifecycle=lifecycle,
         ).bucket
         self.artifacts_bucket = CompliantBucket(
             self,
@@ -103,7 +103,7 @@ class DataStack(Stack):
             bucket_name=artifacts_bucket_name(prefix, self.account, self.region),
             key=self.data_key,
             access_logs=self.access_logs_bucket,
-            **bucket_settings,
+            lifecycle=lifecycle,
         ).bucket
         self._share_models_with_consumers(self.artifacts_bucket)
 

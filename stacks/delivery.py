@@ -23,7 +23,7 @@ from ml_constructs.acknowledgments import (
     PIPELINE_SOURCED_BUILDS,
     acknowledge,
 )
-from ml_constructs.compliant_bucket import CompliantBucket
+from ml_constructs.compliant_bucket import BucketLifecycle, CompliantBucket
 from ml_constructs.platform_role import PlatformRole
 from stacks.stage import SageStackStage
 
@@ -166,9 +166,9 @@ class DeliveryStack(Stack):
             bucket_name=f"{PIPELINE_NAME}-access-logs-{delivery.account}-{delivery.region}",
             key=None,
             access_logs=None,
-            retain=True,
-            noncurrent_version_expiration_days=90,
-            abort_incomplete_upload_days=7,
+            lifecycle=BucketLifecycle(
+                retain=True, noncurrent_version_expiration_days=90, abort_incomplete_upload_days=7
+            ),
         ).bucket
         access_logs.add_to_resource_policy(
             iam.PolicyStatement(
@@ -182,7 +182,9 @@ class DeliveryStack(Stack):
                 },
             )
         )
-        bucket: s3.CfnBucket = artifacts.node.default_child
+        bucket = artifacts.node.default_child
+        if not isinstance(bucket, s3.CfnBucket):
+            raise TypeError("CDK Pipelines' artifact bucket has no CfnBucket")
         bucket.versioning_configuration = s3.CfnBucket.VersioningConfigurationProperty(
             status="Enabled"
         )
@@ -244,7 +246,7 @@ def _acknowledge_generated_findings(scope: IConstruct) -> None:
     on the library's inline policies: a wildcard in any other resource still fails the synth.
     """
     for node in scope.node.find_all():
-        if not CfnResource.is_cfn_resource(node):
+        if not isinstance(node, CfnResource):
             continue
         if node.cfn_resource_type == "AWS::IAM::Policy":
             acknowledge(node, PIPELINE_GENERATED_POLICIES)

@@ -19,6 +19,7 @@ from ml_constructs.acknowledgments import (
     checkov_skip,
     logical_id,
 )
+from ml_constructs.cfn import cfn_resource
 from ml_constructs.job_network import JobNetwork
 from ml_constructs.platform_role import PlatformRole
 
@@ -138,9 +139,9 @@ class NetworkStack(Stack):
         """CDK closes the default security group with a provider Lambda; tidy and document it."""
         provider = self.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
         if provider is not None:
-            handler = provider.node.find_child("Handler")
+            handler = cfn_resource(provider.node.find_child("Handler"))
             # Its DependsOn on the role repeats what the Role GetAtt enforces (cfn-lint W3005).
-            handler.remove_dependency(provider.node.find_child("Role"))
+            handler.remove_dependency(cfn_resource(provider.node.find_child("Role")))
             checkov_skip(
                 handler,
                 DEFAULT_SG_PROVIDER_CONCURRENCY,

@@ -52,6 +52,8 @@ class ServingStack(Stack):
         self.endpoint_name = config.endpoint_name
         self.variant_name = serving.variant_name
         variant = serving.serverless or serving.instance
+        if variant is None:
+            raise ConfigError(f"{config.name}: serving: a pinned model needs a variant")
 
         log_group = logs.LogGroup(
             self,

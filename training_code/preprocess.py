@@ -150,10 +150,10 @@ def encode_features(
             categories[name] = order
             encoded[name] = column.map({value: i for i, value in enumerate(order)}).astype(float)
         else:
-            encoded[name] = _numeric(name, column)
+            encoded[name] = _numeric(str(name), column)
     frame = pd.DataFrame(encoded, index=features.index)
     return frame.rename(columns=lambda n: _BAD_NAME_CHARS.sub("_", str(n))), {
-        _BAD_NAME_CHARS.sub("_", n): v for n, v in categories.items()
+        _BAD_NAME_CHARS.sub("_", str(n)): v for n, v in categories.items()
     }
 
 

@@ -87,9 +87,10 @@ def parse_hyperparameters(argv: list[str], environ: dict[str, str]) -> dict[str,
             raise JobError(f"unexpected argument '{item}'; hyperparameters come as --name value")
         name, has_value, value = item[2:].partition("=")
         if not has_value:
-            value = next(items, None)
-            if value is None:
+            following = next(items, None)
+            if following is None:
                 raise JobError(f"hyperparameter --{name} has no value")
+            value = following
         raw[name] = value
     values = {name: default for name, (_, default) in HYPERPARAMETERS.items()}
     for name, value in raw.items():
@@ -311,8 +312,12 @@ def stopped(model: xgb.Booster, rounds: int) -> bool:
 
 
 def _checkpoints(directory: Path) -> list[Path]:
-    found = [p for p in directory.glob("checkpoint-*.ubj") if CHECKPOINT_PATTERN.match(p.name)]
-    return sorted(found, key=lambda p: int(CHECKPOINT_PATTERN.match(p.name)[1]))
+    rounds = {}
+    for path in directory.glob("checkpoint-*.ubj"):
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match:
+            rounds[path] = int(match[1])
+    return sorted(rounds, key=rounds.__getitem__)
 
 
 def latest_checkpoint(directory: Path) -> xgb.Booster | None:
@@ -382,6 +387,8 @@ def train(hps: dict[str, Any], environ: dict[str, str]) -> None:
                     _EarlyStopping(hps["early_stopping_rounds"], params["eval_metric"][-1]),
                 ],
             )
+        if model is None:
+            raise JobError("num_round is 0 and there is no checkpoint: nothing was trained")
         best_iteration = int(model.attr("best_iteration") or model.num_boosted_rounds() - 1)
         best = model[: best_iteration + 1]
         final = _final_metrics(best, dvalid)

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ground.config.schema import EnvironmentConfig
 
@@ -19,7 +20,7 @@ class ConfigError(Exception):
     """A config file is unreadable or invalid; the message names file, field and reason."""
 
 
-def _describe(error: dict, path: Path) -> str:
+def _describe(error: ErrorDetails, path: Path) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":

@@ -15,6 +15,16 @@ PACKAGE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d*)$"
 )
+
+
+def _group(pattern: re.Pattern[str], text: str, name: str) -> str:
+    """A named group of a match the validators already guaranteed."""
+    match = pattern.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} does not match {pattern.pattern}")
+    return match[name]
+
+
 LOG_RETENTION_DAYS = Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653]
 
 
@@ -60,20 +70,23 @@ class ModelPin(Section):
             )
         return self
 
+    def _arn_part(self, part: str) -> str:
+        return _group(PACKAGE_ARN, str(self.arn), part)
+
     @property
     def group_name(self) -> str:
-        return self.group if self.arn is None else PACKAGE_ARN.match(self.arn)["group"]
+        return self._arn_part("group") if self.arn else str(self.group)
 
     @property
     def source_prefix(self) -> str:
         """Prefix of the environment whose registry and artifacts bucket hold the model."""
-        return REGISTRY_GROUP.match(self.group_name)["prefix"]
+        return _group(REGISTRY_GROUP, self.group_name, "prefix")
 
     def source_account(self, own_account: str) -> str:
-        return own_account if self.arn is None else PACKAGE_ARN.match(self.arn)["account"]
+        return self._arn_part("account") if self.arn else own_account
 
     def source_region(self, own_region: str) -> str:
-        return own_region if self.arn is None else PACKAGE_ARN.match(self.arn)["region"]
+        return self._arn_part("region") if self.arn else own_region
 
     def package_arn(self, partition: str, region: str, account: str) -> str:
         """The pinned package's ARN; a group/version pin resolves in the given account."""

@@ -108,23 +108,22 @@ def has_local_storage(instance_type: str) -> bool:
     return bool(_STORAGE_SUFFIX.match(instance_type) or _ALWAYS_LOCAL_STORAGE.match(instance_type))
 
 
-def _get(value: object, path: str) -> object:
+def _get(value: Any, path: str) -> Any:
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     return value
 
 
-def _known(value: object) -> bool:
+def _known(value: Any) -> bool:
     return value is not None and not isinstance(value, Unknown)
 
 
 # ---- request limits: (request) -> (path, detail, value) ------------------------------------
 
 Problem = tuple[str, str, object]
-RequestCheck = Callable[[Mapping[str, object]], Iterator[Problem]]
 
 
-def _spot(job: Mapping[str, object], prefix: str = "") -> Iterator[tuple[Limit, Problem]]:
+def _spot(job: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[Limit, Problem]]:
     if job.get("EnableManagedSpotTraining") is not True:
         return
     stopping = job.get("StoppingCondition") or {}
@@ -133,7 +132,7 @@ def _spot(job: Mapping[str, object], prefix: str = "") -> Iterator[tuple[Limit, 
     where = f"{prefix}StoppingCondition.MaxWaitTimeInSeconds"
     if wait is None:
         yield SPOT_WAIT_COVERS_RUNTIME, (where, "is required with managed spot training", None)
-    elif _known(wait) and _known(runtime) and wait <= runtime:  # type: ignore[operator]
+    elif _known(wait) and _known(runtime) and wait <= runtime:
         detail = f"must be larger than MaxRuntimeInSeconds ({runtime})"
         yield SPOT_WAIT_COVERS_RUNTIME, (where, detail, wait)
     if not _get(job, "CheckpointConfig.S3Uri"):
@@ -141,26 +140,26 @@ def _spot(job: Mapping[str, object], prefix: str = "") -> Iterator[tuple[Limit, 
         yield SPOT_CHECKPOINTS, (f"{prefix}CheckpointConfig.S3Uri", detail, None)
 
 
-def _training(request: Mapping[str, object]) -> Iterator[tuple[Limit, Problem]]:
+def _training(request: Mapping[str, Any]) -> Iterator[tuple[Limit, Problem]]:
     yield from _spot(request)
     yield from _volume_key(request, "ResourceConfig")
 
 
-def _tuning(request: Mapping[str, object]) -> Iterator[tuple[Limit, Problem]]:
+def _tuning(request: Mapping[str, Any]) -> Iterator[tuple[Limit, Problem]]:
     definitions = []
     if isinstance(request.get("TrainingJobDefinition"), Mapping):
         definitions.append(("TrainingJobDefinition.", request["TrainingJobDefinition"]))
-    for index, item in enumerate(request.get("TrainingJobDefinitions") or []):  # type: ignore[arg-type]
+    for index, item in enumerate(request.get("TrainingJobDefinitions") or []):
         definitions.append((f"TrainingJobDefinitions[{index}].", item))
     for prefix, job in definitions:
-        for limit, (path, detail, value) in _spot(job):  # type: ignore[arg-type]
+        for limit, (path, detail, value) in _spot(job):
             yield limit, (prefix + path, detail, value)
-        for limit, (path, detail, value) in _volume_key(job, "ResourceConfig"):  # type: ignore[arg-type]
+        for limit, (path, detail, value) in _volume_key(job, "ResourceConfig"):
             yield limit, (prefix + path, detail, value)
 
 
 def _volume_key(
-    request: Mapping[str, object], resources: str, key: str = "VolumeKmsKeyId"
+    request: Mapping[str, Any], resources: str, key: str = "VolumeKmsKeyId"
 ) -> Iterator[tuple[Limit, Problem]]:
     instance_type = _get(request, f"{resources}.InstanceType")
     if _get(request, f"{resources}.{key}") is None or not isinstance(instance_type, str):
@@ -170,26 +169,26 @@ def _volume_key(
         yield LOCAL_STORAGE_KMS, (f"{resources}.{key}", detail, instance_type)
 
 
-def _processing(request: Mapping[str, object]) -> Iterator[tuple[Limit, Problem]]:
+def _processing(request: Mapping[str, Any]) -> Iterator[tuple[Limit, Problem]]:
     yield from _volume_key(request, "ProcessingResources.ClusterConfig")
 
 
-def _transform(request: Mapping[str, object]) -> Iterator[tuple[Limit, Problem]]:
+def _transform(request: Mapping[str, Any]) -> Iterator[tuple[Limit, Problem]]:
     yield from _volume_key(request, "TransformResources")
 
 
-def _endpoint_config(request: Mapping[str, object]) -> Iterator[tuple[Limit, Problem]]:
+def _endpoint_config(request: Mapping[str, Any]) -> Iterator[tuple[Limit, Problem]]:
     variants = request.get("ProductionVariants") or []
-    serverless = [v for v in variants if isinstance(v, Mapping) and v.get("ServerlessConfig")]  # type: ignore[union-attr]
+    serverless = [v for v in variants if isinstance(v, Mapping) and v.get("ServerlessConfig")]
     if request.get("KmsKeyId") is not None:
-        for index, variant in enumerate(variants):  # type: ignore[arg-type]
+        for index, variant in enumerate(variants):
             instance_type = variant.get("InstanceType") if isinstance(variant, Mapping) else None
             if isinstance(instance_type, str) and has_local_storage(instance_type):
                 detail = f"cannot be set: variant {index} runs {instance_type}, with local storage"
                 yield LOCAL_STORAGE_KMS, ("KmsKeyId", detail, instance_type)
-    if serverless and len(variants) > 1:  # type: ignore[arg-type]
+    if serverless and len(variants) > 1:
         detail = "a serverless endpoint has exactly one production variant"
-        yield SERVERLESS_EXCLUSIONS, ("ProductionVariants", detail, len(variants))  # type: ignore[arg-type]
+        yield SERVERLESS_EXCLUSIONS, ("ProductionVariants", detail, len(variants))
     if serverless and request.get("DataCaptureConfig") is not None:
         yield (
             SERVERLESS_EXCLUSIONS,
@@ -197,7 +196,7 @@ def _endpoint_config(request: Mapping[str, object]) -> Iterator[tuple[Limit, Pro
         )
 
 
-REQUEST_LIMITS: dict[str, Callable[[Mapping[str, object]], Iterator[tuple[Limit, Problem]]]] = {
+REQUEST_LIMITS: dict[str, Callable[[Mapping[str, Any]], Iterator[tuple[Limit, Problem]]]] = {
     "CreateTrainingJob": _training,
     "CreateHyperParameterTuningJob": _tuning,
     "CreateProcessingJob": _processing,
@@ -206,9 +205,7 @@ REQUEST_LIMITS: dict[str, Callable[[Mapping[str, object]], Iterator[tuple[Limit,
 }
 
 
-def request_limit_findings(
-    operation: str, request: Mapping[str, object], where: str
-) -> list[Finding]:
+def request_limit_findings(operation: str, request: Mapping[str, Any], where: str) -> list[Finding]:
     """The documented limits `request` breaks for `operation` (none when it has no limits)."""
     check = REQUEST_LIMITS.get(operation)
     if check is None:
@@ -224,16 +221,16 @@ def request_limit_findings(
 # ---- definition limits ----------------------------------------------------------------------
 
 
-def _limit_finding(where: str, limit: Limit, path: str, detail: str, *value: object) -> Finding:
+def _limit_finding(where: str, limit: Limit, path: str, detail: str, *value: Any) -> Finding:
     return finding(
         where, "pipeline definition", path, f"{detail} [{limit.key}: {limit.page}]", *value
     )
 
 
-def definition_limit_findings(definition: Mapping[str, object], where: str) -> list[Finding]:
+def definition_limit_findings(definition: Mapping[str, Any], where: str) -> list[Finding]:
     """The documented pipeline limits `definition` breaks."""
-    steps = list(iter_steps(definition.get("Steps", [])))  # type: ignore[arg-type]
-    found = list(_nested_conditions(definition.get("Steps", []), where))  # type: ignore[arg-type]
+    steps = list(iter_steps(definition.get("Steps", [])))
+    found = list(_nested_conditions(definition.get("Steps", []), where))
     found += _fail_step_references(steps, where)
     found += _property_file_outputs(steps, where)
     found += _names(definition, steps, where)
@@ -276,7 +273,7 @@ def _property_file_outputs(steps: list[dict], where: str) -> Iterator[Finding]:
     for step in steps:
         outputs = {
             item.get("OutputName")
-            for item in _get(step.get("Arguments", {}), "ProcessingOutputConfig.Outputs") or []  # type: ignore[union-attr]
+            for item in _get(step.get("Arguments", {}), "ProcessingOutputConfig.Outputs") or []
         }
         for item in step.get("PropertyFiles", []):
             if step.get("Type") != "Processing" or item.get("OutputName") not in outputs:
@@ -289,12 +286,12 @@ def _property_file_outputs(steps: list[dict], where: str) -> Iterator[Finding]:
                 )
 
 
-def _names(definition: Mapping[str, object], steps: list[dict], where: str) -> Iterator[Finding]:
+def _names(definition: Mapping[str, Any], steps: list[dict], where: str) -> Iterator[Finding]:
     for step in steps:
         name = step.get("Name")
         if not isinstance(name, str) or not NAME.match(name):
             yield _limit_finding(where, STEP_AND_PARAMETER_NAMES, "Steps", "bad step name", name)
-    for parameter in definition.get("Parameters", []):  # type: ignore[attr-defined]
+    for parameter in definition.get("Parameters", []):
         name = parameter.get("Name")
         if not isinstance(name, str) or not NAME.match(name):
             yield _limit_finding(
@@ -317,13 +314,13 @@ class HostedModel:
 def serverless_findings(
     where: str,
     endpoint_name: object,
-    config: Mapping[str, object],
+    config: Mapping[str, Any],
     models: Mapping[str, HostedModel],
     monitored_endpoints: set[str],
 ) -> list[Finding]:
     """What a serverless endpoint config's variants and endpoint may not have."""
     found = []
-    for index, variant in enumerate(config.get("ProductionVariants") or []):  # type: ignore[arg-type]
+    for index, variant in enumerate(config.get("ProductionVariants") or []):
         if not variant.get("ServerlessConfig"):
             continue
         model = models.get(str(variant.get("ModelName")))

@@ -41,7 +41,12 @@ from ground.pipeline.evaluation import (
 from ground.pipeline.walk import iter_steps, reference_problems, references
 
 SERVICE = "sagemaker"
-PARAMETER_TYPES = {"String": str, "Integer": int, "Float": (int, float), "Boolean": bool}
+PARAMETER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "String": str,
+    "Integer": int,
+    "Float": (int, float),
+    "Boolean": bool,
+}
 STEP_KEYS = frozenset(
     {
         "Name",
@@ -165,7 +170,7 @@ def _walk_shape(shape: Shape, segments: list[str | int], step: Mapping[str, Any]
     for segment in segments:
         where = ".".join(walked) or "the step's properties"
         if shape.type_name == "structure":
-            members = shape.members  # type: ignore[attr-defined]
+            members = shape.members
             if segment not in members:
                 return f"{where} has no member {segment!r}"
             shape = members[segment]
@@ -174,9 +179,9 @@ def _walk_shape(shape: Shape, segments: list[str | int], step: Mapping[str, Any]
                 problem = _named_item_problem(step, walked, segment)
                 if problem:
                     return problem
-            shape = shape.member  # type: ignore[attr-defined]
+            shape = shape.member
         elif shape.type_name == "map":
-            shape = shape.value  # type: ignore[attr-defined]
+            shape = shape.value
         else:
             return f"{where} is a {shape.type_name}, it has no {segment!r}"
         walked.append(str(segment))
@@ -203,7 +208,7 @@ def _named_item_problem(step: Mapping[str, Any], walked: list[str], name: str) -
     return None
 
 
-def property_type(steps: Mapping[str, Mapping[str, Any]], path: str) -> str:
+def property_type(steps: Mapping[Any, Mapping[str, Any]], path: str) -> str:
     """The botocore type of `Steps.<name>.<property path>`; ExpressionError when it has none."""
     segments = path_segments(path.removeprefix("Steps."))
     name, rest = str(segments[0]), segments[1:]
@@ -372,7 +377,7 @@ def _retry_findings(step: Mapping[str, Any], where: str) -> Iterator[Finding]:
 def planned_state(
     definition: Mapping[str, Any],
     context: ExecutionContext,
-    parameters: Mapping[str, object] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> ExecutionState:
     """An execution before it runs: parameters (defaults unless given), representative
     execution variables, and for every step property a placeholder of its type."""
@@ -391,7 +396,7 @@ def planned_state(
 
 
 def step_request_findings(
-    step: Mapping[str, Any], request: Mapping[str, object], where: str
+    step: Mapping[str, Any], request: Mapping[str, Any], where: str
 ) -> list[Finding]:
     """What the operation behind `step` would refuse in `request` (its evaluated arguments)."""
     contract = STEP_CONTRACTS.get(step.get("Type", ""))
@@ -414,20 +419,20 @@ def _request_findings(
         except ExpressionError as error:
             yield finding(where, STEP_CONTRACTS[step["Type"]].operation, "Arguments", str(error))
             continue
-        yield from step_request_findings(step, request, where)  # type: ignore[arg-type]
+        yield from step_request_findings(step, request, where)
 
 
 def definition_findings(
     definition: Mapping[str, Any],
     context: ExecutionContext,
-    parameters: Mapping[str, object] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Everything SageMaker would refuse in `definition` before or while running it, found
     without running it. `parameters` are the run's values (the defaults when None)."""
     found = list(_structure_findings(definition, context))
     found += [
         finding(_where(context), "pipeline definition", "references", problem)
-        for problem in reference_problems(definition)  # type: ignore[arg-type]
+        for problem in reference_problems(definition)
     ]
     found += _property_findings(definition, context)
     found += definition_limit_findings(definition, _where(context))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 import botocore.session
 import regex
@@ -55,7 +56,14 @@ def compiled_pattern(java_pattern: str) -> regex.Pattern[str]:
     return regex.compile(python)
 
 
-def _kind(value: object) -> str:
+def _has_type(value: Any, shape_type: str) -> bool:
+    """Whether a JSON value is of the Python type a botocore shape type stands for."""
+    if isinstance(value, bool):
+        return shape_type == "boolean"
+    return isinstance(value, PYTHON_TYPES.get(shape_type, (object,)))
+
+
+def _kind(value: Any) -> str:
     if isinstance(value, Unknown):
         return f"a run-time {value.type_name}"
     return type(value).__name__
@@ -71,7 +79,7 @@ class RequestValidator:
         self.findings: list[Finding] = []
 
     def validate(
-        self, request: Mapping[str, object], filled_by_caller: frozenset[str]
+        self, request: Mapping[str, Any], filled_by_caller: frozenset[str]
     ) -> list[Finding]:
         """Every finding for `request`; `filled_by_caller` names members someone else sets
         (a pipeline names its jobs itself), which may then be absent."""
@@ -80,32 +88,30 @@ class RequestValidator:
             self._structure(self.input_shape, request, "", filled_by_caller)
         return self.findings
 
-    def _report(self, path: str, rule: str, *value: object) -> None:
+    def _report(self, path: str, rule: str, *value: Any) -> None:
         self.findings.append(finding(self.where, self.operation, path, rule, *value))
 
-    def _check(self, shape: Shape, value: object, path: str) -> None:
+    def _check(self, shape: Shape, value: Any, path: str) -> None:
         if isinstance(value, Unknown):
             if not value.fits(shape.type_name):
                 self._report(path, f"expects a {shape.type_name}, gets {_kind(value)}")
             return
-        expected = PYTHON_TYPES.get(shape.type_name, (object,))
-        wrong_bool = isinstance(value, bool) and shape.type_name != "boolean"
-        if wrong_bool or not isinstance(value, expected):
+        if not _has_type(value, shape.type_name):
             self._report(path, f"expects a {shape.type_name}, not a {_kind(value)}", value)
             return
         if isinstance(shape, StructureShape):
-            self._structure(shape, value, path, frozenset())  # type: ignore[arg-type]
+            self._structure(shape, value, path, frozenset())
         elif shape.type_name == "list":
-            self._list(shape, value, path)  # type: ignore[arg-type]
+            self._list(shape, value, path)
         elif shape.type_name == "map":
-            self._map(shape, value, path)  # type: ignore[arg-type]
+            self._map(shape, value, path)
         elif shape.type_name == "string":
-            self._string(shape, value, path)  # type: ignore[arg-type]
+            self._string(shape, value, path)
         elif shape.type_name in NUMBER_TYPES:
-            self._number(shape, value, path)  # type: ignore[arg-type]
+            self._number(shape, value, path)
 
     def _structure(
-        self, shape: StructureShape, value: Mapping[str, object], path: str, filled: frozenset[str]
+        self, shape: StructureShape, value: Mapping[str, Any], path: str, filled: frozenset[str]
     ) -> None:
         members = shape.members
         for name in value:
@@ -127,13 +133,13 @@ class RequestValidator:
     def _list(self, shape: Shape, value: list, path: str) -> None:
         self._length(shape, len(value), path, "length", value)
         for index, item in enumerate(value):
-            self._check(shape.member, item, f"{path}[{index}]")  # type: ignore[attr-defined]
+            self._check(shape.member, item, f"{path}[{index}]")
 
     def _map(self, shape: Shape, value: Mapping, path: str) -> None:
         self._length(shape, len(value), path, "number of entries", value)
         for key, item in value.items():
-            self._check(shape.key, key, f"{path} key {key!r}")  # type: ignore[attr-defined]
-            self._check(shape.value, item, f"{path}[{key!r}]")  # type: ignore[attr-defined]
+            self._check(shape.key, key, f"{path} key {key!r}")
+            self._check(shape.value, item, f"{path}[{key!r}]")
 
     def _string(self, shape: Shape, value: str, path: str) -> None:
         if shape.enum and value not in shape.enum:
@@ -151,7 +157,7 @@ class RequestValidator:
         if high is not None and value > high:
             self._report(path, f"is above the maximum {high}", value)
 
-    def _length(self, shape: Shape, size: int, path: str, what: str, value: object) -> None:
+    def _length(self, shape: Shape, size: int, path: str, what: str, value: Any) -> None:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         if low is not None and size < low:
             self._report(path, f"{what} {size} is below the minimum {low}", value)
@@ -166,7 +172,7 @@ def _join(path: str, name: str) -> str:
 def request_findings(
     service: str,
     operation: str,
-    request: Mapping[str, object],
+    request: Mapping[str, Any],
     where: str,
     filled_by_caller: frozenset[str] = frozenset(),
 ) -> list[Finding]:
@@ -179,6 +185,6 @@ def member_enum(service: str, operation: str, path: str) -> tuple[str, ...]:
     "ResourceConfig.InstanceType") -> every instance type a training job accepts."""
     shape: Shape = operation_model(service, operation).input_shape
     for part in path.split("."):
-        shape = shape.member if shape.type_name == "list" else shape  # type: ignore[attr-defined]
-        shape = shape.members[part]  # type: ignore[attr-defined]
+        shape = shape.member if shape.type_name == "list" else shape
+        shape = shape.members[part]
     return tuple(shape.enum)

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ground.contract.unknown import Unknown
 
@@ -68,10 +69,10 @@ def path_segments(path: str) -> list[str | int]:
     return segments
 
 
-def _walk(value: object, segments: list[str | int], where: str) -> object:
+def _walk(value: Any, segments: list[str | int], where: str) -> Any:
     for depth, segment in enumerate(segments):
         try:
-            value = value[segment]  # type: ignore[index]
+            value = value[segment]
         except (KeyError, IndexError, TypeError):
             done = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in segments[:depth])
             raise ExpressionError(
@@ -80,7 +81,7 @@ def _walk(value: object, segments: list[str | int], where: str) -> object:
     return value
 
 
-def lookup(path: str, state: ExecutionState) -> object:
+def lookup(path: str, state: ExecutionState) -> Any:
     root, _, rest = path.partition(".")
     if root == "Parameters":
         if rest not in state.parameters:
@@ -110,7 +111,7 @@ def text(value: object) -> str:
     return str(value)
 
 
-def evaluate(value: object, state: ExecutionState) -> object:
+def evaluate(value: Any, state: ExecutionState) -> Any:
     """`value` with every expression inside replaced by its result."""
     if isinstance(value, list):
         return [evaluate(item, state) for item in value]
@@ -132,7 +133,7 @@ def evaluate(value: object, state: ExecutionState) -> object:
     return {key: evaluate(item, state) for key, item in value.items()}
 
 
-def _json_get(argument: dict, state: ExecutionState) -> object:
+def _json_get(argument: dict, state: ExecutionState) -> Any:
     reference = argument["PropertyFile"]
     path = reference["Get"] if isinstance(reference, dict) else str(reference)
     segments = path_segments(path.removeprefix("Steps."))

@@ -87,7 +87,7 @@ def job_security_violations(definition: dict) -> list[str]:
         kind = step.get("Type")
         if kind in NOT_JOBS:
             continue
-        check = CHECKS.get(kind)
+        check = CHECKS.get(str(kind))
         if check is None:
             violations.append(
                 f"step {step.get('Name')!r}: type {kind!r} is not known to the security checks; "

@@ -15,7 +15,8 @@ CSV = "text/csv"
 
 
 class Step(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def to_dict(self) -> dict: ...
 
@@ -137,7 +138,7 @@ class ProcessingStep:
             "StoppingCondition": {"MaxRuntimeInSeconds": self.max_runtime_seconds},
             "Environment": dict(self.environment),
         }
-        step = {"Name": self.name, "Type": "Processing", "Arguments": arguments}
+        step: dict = {"Name": self.name, "Type": "Processing", "Arguments": arguments}
         if self.property_files:
             step["PropertyFiles"] = [item.to_dict() for item in self.property_files]
         return self.options.apply(step)

@@ -7,7 +7,8 @@ executor, so all three agree on what a definition refers to.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 NESTED_STEP_LISTS = {"Condition": ("IfSteps", "ElseSteps")}
 EXECUTION_VARIABLES = frozenset(
@@ -16,7 +17,7 @@ EXECUTION_VARIABLES = frozenset(
 STEP_PATH = re.compile(r"^Steps\.([A-Za-z0-9_-]+)(?:\.(.*))?$")
 
 
-def iter_steps(steps: list[dict]) -> Iterator[dict]:
+def iter_steps(steps: Iterable[dict]) -> Iterator[dict]:
     """Every step, depth first: a condition step, then the steps of its branches."""
     for step in steps:
         yield step
@@ -59,7 +60,7 @@ def step_dependencies(step: dict) -> set[str]:
     return found
 
 
-def reference_problems(definition: dict) -> list[str]:
+def reference_problems(definition: Mapping[str, Any]) -> list[str]:
     """One line per broken reference, duplicate name or unknown dependency (empty when sound)."""
     steps = list(iter_steps(definition.get("Steps", [])))
     names = [step.get("Name") for step in steps]
@@ -81,7 +82,7 @@ def reference_problems(definition: dict) -> list[str]:
     return problems
 
 
-def _path_problem(path: str, parameters: set, steps: dict[str, dict]) -> str | None:
+def _path_problem(path: str, parameters: set, steps: Mapping[object, dict]) -> str | None:
     root, _, rest = path.partition(".")
     if root == "Parameters":
         if rest not in parameters:

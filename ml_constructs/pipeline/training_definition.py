@@ -225,7 +225,7 @@ class _Builder:
 
     def preprocess_arguments(self) -> tuple[str, ...]:
         config = self.spec.config
-        arguments = ("--target-column", config.target_column)
+        arguments: tuple[str, ...] = ("--target-column", config.target_column)
         if config.positive_class is not None:
             arguments += ("--positive-class", config.positive_class)
         return arguments

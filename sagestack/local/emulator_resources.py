@@ -72,7 +72,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         return self.name
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -96,7 +96,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         return cls(name, pipeline.arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: EmulatedPipeline,
         new_resource_name: str,
@@ -112,7 +112,7 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         )
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -143,7 +143,7 @@ class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
         return self.arn if attribute_name == "ModelPackageGroupArn" else self.name
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -161,7 +161,7 @@ class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
         return cls(name, arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: EmulatedModelPackageGroup,
         new_resource_name: str,
@@ -173,7 +173,7 @@ class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

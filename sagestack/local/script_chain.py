@@ -68,6 +68,8 @@ def run_chain(workdir: Path, *, reuse: bool = False, stream_logs: bool = False) 
         stream_logs=stream_logs,
     )
     _check("train", training.failure_reason)
+    if training.model_artifact is None:
+        raise ChainError("the train step succeeded but left no model.tar.gz")
     evaluation_dir = workdir / "evaluation"
     evaluated = run_processing(
         TRAINING_CODE / "evaluate.py",

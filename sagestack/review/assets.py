@@ -7,12 +7,13 @@ both the baselines and the IAM comparison look through that to what a reviewer m
 from __future__ import annotations
 
 import re
+from typing import Any
 
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 ASSET_PLACEHOLDER = "<asset-hash>"
 
 
-def without_asset_hashes(value: object) -> object:
+def without_asset_hashes(value: Any) -> Any:
     """`value` (any JSON) with every 64-hex-digit asset hash replaced by a placeholder."""
     if isinstance(value, str):
         return ASSET_HASH.sub(ASSET_PLACEHOLDER, value)

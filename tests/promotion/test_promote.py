@@ -97,7 +97,10 @@ def test_refuses_when_the_previous_environment_has_no_endpoint(
     promote(capsys, registry, config_dir, "--to", "staging", "--no-diff")
     code, out = promote(capsys, registry, config_dir, "--to", "prod", "--no-diff")
     assert code == 1
-    assert "  served: FAILED: staging's endpoint sagestack-staging-endpoint-m5-large cannot be read" in out
+    assert (
+        "  served: FAILED: staging's endpoint sagestack-staging-endpoint-m5-large cannot be read"
+        in out
+    )
     assert load_environment(config_dir / "prod.yaml").serving.model is None
 
 
@@ -193,8 +196,8 @@ def test_other_accounts_endpoint_is_not_checked_and_says_why(
     assert code == 0, out
     assert "read from AWS" in out
     assert (
-        "  served: not checked: sagestack-staging-endpoint-m5-large is in staging's account 210987654321 "
-        "and these credentials are for 123456789012" in out
+        "  served: not checked: sagestack-staging-endpoint-m5-large is in staging's account "
+        "210987654321 and these credentials are for 123456789012" in out
     )
     assert load_environment(config_dir / "prod.yaml").serving.model.arn == registry.arns[1]
 

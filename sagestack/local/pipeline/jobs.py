@@ -192,6 +192,10 @@ def _sample(ranges: dict, rng: random.Random) -> dict[str, str]:
     return candidate
 
 
+def _objective_value(summary: dict) -> float:
+    return float(summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
+
+
 def run_tuning(arguments: dict, context: JobContext, log: Callable[[str], None]) -> dict:
     """Seeded random search over the ranges (not Bayesian), one training job at a time."""
     config = arguments["HyperParameterTuningJobConfig"]
@@ -224,9 +228,7 @@ def run_tuning(arguments: dict, context: JobContext, log: Callable[[str], None])
                 },
             }
         )
-    summaries.sort(
-        key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"], reverse=maximize
-    )
+    summaries.sort(key=_objective_value, reverse=maximize)
     return {
         "HyperParameterTuningJobName": context.job_name,
         "HyperParameterTuningJobStatus": "Completed",
