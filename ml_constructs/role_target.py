@@ -8,14 +8,21 @@ SageMaker pipeline (started with its default parameters) as well as an SNS topic
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jsii
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import interfaces
 
+if TYPE_CHECKING:  # type checkers see the interface as a base; jsii needs a plain class
+    _Target = events.IRuleTarget
+else:
+    _Target = object
+
 
 @jsii.implements(events.IRuleTarget)
-class RoleTarget(events.IRuleTarget):
+class RoleTarget(_Target):
     def __init__(self, arn: str, role: iam.IRole) -> None:
         self._arn = arn
         self._role = role

@@ -26,6 +26,10 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
 8. Custom resources: moto runs their Lambda handlers in Docker, which this machine does not
    have, and the stack would wait forever. Here they complete at once without running;
    `sagestack local deploy` lists them as not executed, so nobody mistakes this for AWS.
+9. `AWS::SSM::Parameter`: CloudFormation gives its tags as a map where moto's SSM model
+   wants a list, and moto's engine creates a stack's resources again when it lists them
+   after a change set, where SSM refuses a parameter that exists: CloudFormation owns the
+   parameter, so creating it again overwrites its value.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from moto.cloudformation.custom_model import CustomModel
 from moto.kms import models as kms_models
 from moto.s3.models import s3_backends
 from moto.sagemaker import models as sagemaker_models
+from moto.ssm import models as ssm_models
 
 # Importing it registers the CloudFormation models of the SageMaker resources (shim 4).
 from sagestack.local import emulator_resources  # noqa: F401
@@ -159,6 +164,24 @@ NAMED_SAGEMAKER_MODELS = {
 }
 
 
+def _parameter_owned_by_the_stack(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region: str, **kw: Any
+) -> Any:
+    properties = dict(cloudformation_json.get("Properties", {}))
+    tags = properties.pop("Tags", None) or {}
+    exists = properties.get("Name") in ssm_models.ssm_backends[account_id][region]._parameters
+    if exists:
+        properties["Overwrite"] = True
+    else:
+        properties["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    return _original_create_parameter(
+        resource_name, {**cloudformation_json, "Properties": properties}, account_id, region, **kw
+    )
+
+
+_original_create_parameter = ssm_models.Parameter.create_from_cloudformation_json
+
+
 def _name_property(property_name: str) -> staticmethod:
     return staticmethod(lambda: property_name)
 
@@ -173,6 +196,9 @@ def apply_shims() -> None:
     cloudformation_models.CloudFormationBackend.delete_change_set = _delete_change_set_if_present
     cloudformation_models.CloudFormationBackend.execute_change_set = _execute_and_retire_change_sets
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_without_lambda)
+    ssm_models.Parameter.create_from_cloudformation_json = classmethod(
+        _parameter_owned_by_the_stack
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
