@@ -1,15 +1,15 @@
 """Container image URIs per region, from the table the `sagemaker` SDK ships (no AWS call).
 
 The stacks call these at synth time; the SDK reads its bundled JSON (image_uri_config/*.json),
-so the result depends only on the region and the pinned SDK version: synth stays hermetic.
+so the result depends only on the region, the family and the pinned SDK version: synth stays
+hermetic.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-XGBOOST_VERSION = "3.0-5"
-SKLEARN_VERSION = "1.9-0"
+from ground.families import FAMILIES, PREPARATION_FAMILY, Family
 
 
 @cache
@@ -25,24 +25,25 @@ def _retrieve(framework: str, version: str, scope: str, region: str) -> str:
         ) from None
 
 
-def training_image(region: str) -> str:
-    """XGBoost 3.0-5: runs train.py in script mode."""
-    return _retrieve("xgboost", XGBOOST_VERSION, "training", region)
+def _family(name: str) -> Family:
+    return FAMILIES[name]
 
 
-def inference_image(region: str) -> str:
-    """XGBoost 3.0-5 serving: runs inference.py."""
-    return _retrieve("xgboost", XGBOOST_VERSION, "inference", region)
+def training_image(family: str, region: str) -> str:
+    """The family's framework image: runs its train.py in script mode, and evaluate.py."""
+    spec = _family(family)
+    return _retrieve(spec.framework, spec.version, "training", region)
+
+
+def inference_image(family: str, region: str) -> str:
+    """The family's serving image: runs the inference.py packed in the model."""
+    spec = _family(family)
+    return _retrieve(spec.framework, spec.version, "inference", region)
 
 
 def processing_image(region: str) -> str:
-    """scikit-learn 1.9-0: runs preprocess.py."""
-    return _retrieve("sklearn", SKLEARN_VERSION, "training", region)
-
-
-def evaluation_image(region: str) -> str:
-    """XGBoost 3.0-5 as a processing job: evaluate.py needs xgboost."""
-    return training_image(region)
+    """scikit-learn's image: runs preprocess.py for every family."""
+    return training_image(PREPARATION_FAMILY, region)
 
 
 @cache

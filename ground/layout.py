@@ -24,6 +24,27 @@ DATA_CAPTURE_PREFIX = "data-capture/"
 MONITORING_PREFIX = "monitoring/"
 BATCH_PREFIX = "batch/"
 
+
+def raw_data_prefix(model: str) -> str:
+    """Where a model's raw data lands in the raw-data bucket (the new-data trigger watches it)."""
+    return f"{RAW_DATA_PREFIX}{model}/"
+
+
+def data_capture_prefix(model: str) -> str:
+    """Where a model's endpoint captures requests (SageMaker adds endpoint/variant/date)."""
+    return f"{DATA_CAPTURE_PREFIX}{model}/"
+
+
+def monitoring_prefix(model: str) -> str:
+    """Where a model's monitoring jobs write their reports."""
+    return f"{MONITORING_PREFIX}{model}/"
+
+
+def batch_prefix(model: str) -> str:
+    """A model's batch transform folder: input/ and predictions/ below it."""
+    return f"{BATCH_PREFIX}{model}/"
+
+
 # A Model Monitor baseline is a folder holding these two files (preprocess.py writes them).
 BASELINE_STATISTICS_FILE = "statistics.json"
 BASELINE_CONSTRAINTS_FILE = "constraints.json"

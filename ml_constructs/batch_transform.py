@@ -1,9 +1,10 @@
 """Batch inference: a SageMaker Pipeline of one Transform step on the pinned model.
 
-Input is CSV in the serving format (features only, one row per line, no header) under
-`batch/input/`; each execution writes `probability,label` lines under
-`batch/predictions/<execution id>/`. The model runs in the VPC with network isolation (that
-is the model's setting); the transform encrypts its volumes and output with the platform key.
+Input is CSV in the serving format (features only, one row per line, no header) under the
+model's `batch/<model>/input/`; each execution writes the model's CSV answers (one line per
+row) under `batch/<model>/predictions/<execution id>/`. The model runs in the VPC with network
+isolation (that is the model's setting); the transform encrypts its volumes and output with
+the platform key.
 The pipeline starts on demand (StartPipelineExecution) or on the configured schedule.
 """
 
@@ -23,7 +24,7 @@ from ground.pipeline.expressions import EXECUTION_ID, Parameter, Value, join
 from ground.pipeline.steps import TransformStep
 from ml_constructs.acknowledgments import TRANSFORM_JOB_NAMES, acknowledge
 from ml_constructs.iam_grants import allow_key_grants, explicit_bucket_name, nag_id
-from ml_constructs.pinned_model import BATCH_INPUT_PREFIX, BATCH_OUTPUT_PREFIX, PinnedModel
+from ml_constructs.pinned_model import BATCH_INPUT, BATCH_OUTPUT, PinnedModel
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.role_target import RoleTarget
 from ml_constructs.sagemaker_pipeline import SageMakerPipeline
@@ -35,12 +36,14 @@ def batch_transform_definition(
     *,
     model_name: Value,
     bucket_name: str,
+    batch_prefix: str,
     key_arn: str,
     config: BatchTransformConfig,
 ) -> dict:
     """The pipeline definition; each execution may override input, output and compute."""
-    input_uri = Parameter("InputDataUrl", "String", f"s3://{bucket_name}/{BATCH_INPUT_PREFIX}")
-    output_uri = Parameter("OutputDataUrl", "String", f"s3://{bucket_name}/{BATCH_OUTPUT_PREFIX}")
+    folder = f"s3://{bucket_name}/{batch_prefix}"
+    input_uri = Parameter("InputDataUrl", "String", folder + BATCH_INPUT)
+    output_uri = Parameter("OutputDataUrl", "String", folder + BATCH_OUTPUT)
     instance_type = Parameter("InstanceType", "String", config.instance_type)
     instance_count = Parameter("InstanceCount", "Integer", config.instance_count)
     step = TransformStep(
@@ -66,6 +69,7 @@ class BatchTransformPipeline(Construct):
         construct_id: str,
         *,
         prefix: str,
+        batch_prefix: str,
         model: PinnedModel,
         artifacts_bucket: s3.IBucket,
         key: kms.IKey,
@@ -82,6 +86,7 @@ class BatchTransformPipeline(Construct):
         self.definition = batch_transform_definition(
             model_name=model.model_name,
             bucket_name=explicit_bucket_name(artifacts_bucket),
+            batch_prefix=batch_prefix,
             key_arn=key.key_arn,
             config=config,
         )
@@ -127,7 +132,7 @@ class BatchTransformPipeline(Construct):
         role = PlatformRole(
             self,
             "ScheduleRole",
-            role_name=f"{prefix}-batch-transform-schedule",
+            role_name=f"{prefix}-batch-schedule",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="EventBridge: starts the batch transform pipeline on its schedule",
         )

@@ -27,7 +27,12 @@ from constructs import Construct
 from ground import images
 from ground.config.monitoring import ModelMonitorConfig
 from ground.container import PROCESSING_ROOT
-from ground.layout import ARTIFACTS_BUCKET, DATA_CAPTURE_PREFIX, MONITORING_PREFIX, split_s3_uri
+from ground.layout import (
+    ARTIFACTS_BUCKET,
+    data_capture_prefix,
+    monitoring_prefix,
+    split_s3_uri,
+)
 from ml_constructs.acknowledgments import SAGEMAKER_JOB_METRICS, acknowledge
 from ml_constructs.iam_grants import (
     KEY_USE,
@@ -44,7 +49,7 @@ from ml_constructs.platform_role import PlatformRole
 
 JobDefinition = sagemaker.CfnDataQualityJobDefinition
 Schedule = sagemaker.CfnMonitoringSchedule
-REPORTS_PREFIX = f"{MONITORING_PREFIX}data-quality/"
+DATA_QUALITY = "data-quality/"
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 
 
@@ -85,6 +90,7 @@ class DataQualityMonitor(Construct):
         construct_id: str,
         *,
         prefix: str,
+        model: str,
         endpoint_name: str,
         config: ModelMonitorConfig,
         baseline: Baseline,
@@ -96,9 +102,11 @@ class DataQualityMonitor(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.schedule_name = f"{prefix}-data-quality"
+        self.reports_prefix = monitoring_prefix(model) + DATA_QUALITY
+        self.capture_prefix = data_capture_prefix(model)
         role = self._role(prefix, baseline, explicit_bucket_name(artifacts_bucket), key, network)
         artifacts = explicit_bucket_name(artifacts_bucket)
-        reports = f"s3://{artifacts}/{REPORTS_PREFIX.rstrip('/')}"
+        reports = f"s3://{artifacts}/{self.reports_prefix.rstrip('/')}"
         definition = JobDefinition(
             self,
             "JobDefinition",
@@ -175,7 +183,7 @@ class DataQualityMonitor(Construct):
         notify = actions.SnsAction(topic)
         self.outcomes: dict[str, cloudwatch.Metric] = {}
         self.violations = self._outcome_alarm(
-            f"{prefix}-data-quality-violations",
+            f"{prefix}-dq-violations",
             "Model Monitor found data-quality violations (drift) in captured requests",
             {
                 "ProcessingJobStatus": ["Completed"],
@@ -183,7 +191,7 @@ class DataQualityMonitor(Construct):
             },
         )
         self.failures = self._outcome_alarm(
-            f"{prefix}-data-quality-failed",
+            f"{prefix}-dq-failed",
             "A Model Monitor data-quality job failed (check the baseline and captured data)",
             {"ProcessingJobStatus": ["Failed"]},
         )
@@ -204,14 +212,14 @@ class DataQualityMonitor(Construct):
             "Role",
             role_name=f"{prefix}-model-monitor",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="Model Monitor data-quality jobs: captured data in, reports out",
+            description=f"Model Monitor data-quality jobs of {prefix}: captures in, reports out",
         )
         allow_objects(
             role,
             stack,
             [
-                ObjectAccess(artifacts, DATA_CAPTURE_PREFIX),
-                ObjectAccess(artifacts, REPORTS_PREFIX, write=True),
+                ObjectAccess(artifacts, self.capture_prefix),
+                ObjectAccess(artifacts, self.reports_prefix, write=True),
                 ObjectAccess(baseline.bucket, baseline.folder),
             ],
         )

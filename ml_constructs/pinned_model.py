@@ -14,8 +14,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ground import naming
+from ground.config import ModelDeployment
 from ground.config.serving import ModelPin
-from ground.layout import DATA_CAPTURE_PREFIX, MODELS_PREFIX, artifacts_bucket_name
+from ground.layout import (
+    MODELS_PREFIX,
+    artifacts_bucket_name,
+    batch_prefix,
+    data_capture_prefix,
+)
 from ml_constructs.acknowledgments import SERVERLESS_MODEL_NOT_ISOLATED, checkov_skip
 from ml_constructs.iam_grants import (
     KEY_USE,
@@ -29,21 +36,21 @@ from ml_constructs.iam_grants import (
 from ml_constructs.job_network import JobNetwork
 from ml_constructs.platform_role import PlatformRole
 
-BATCH_INPUT_PREFIX = "batch/input/"
-BATCH_OUTPUT_PREFIX = "batch/predictions/"
+BATCH_INPUT = "input/"
+BATCH_OUTPUT = "predictions/"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 
 
 class ModelExecutionRole(Construct):
-    """`<prefix>-model`: what the endpoint's and batch transform's containers may touch."""
+    """`<prefix>-model`: what the endpoint's and batch transform's containers of one model may
+    touch: that model's artifacts, capture and batch prefixes, nothing of another model."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        prefix: str,
-        pin: ModelPin,
+        deployment: ModelDeployment,
         artifacts_bucket: s3.IBucket,
         data_key: kms.IKey,
         endpoint_log_group: str,
@@ -51,22 +58,26 @@ class ModelExecutionRole(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        pin = deployment.serving.model
+        if pin is None:
+            raise ValueError(f"{deployment.prefix}: no pinned model to run")
         self.role = PlatformRole(
             self,
             "Role",
-            role_name=f"{prefix}-model",
+            role_name=f"{deployment.prefix}-model",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="Execution role of the pinned model: endpoint and batch transform",
+            description=f"Execution role of {deployment.name}'s pinned model: endpoint, batch",
         )
         artifacts = explicit_bucket_name(artifacts_bucket)
+        batch = batch_prefix(deployment.name)
         allow_objects(
             self.role,
             stack,
             [
-                self._model_data(pin),
-                ObjectAccess(artifacts, DATA_CAPTURE_PREFIX, write=True),
-                ObjectAccess(artifacts, BATCH_INPUT_PREFIX),
-                ObjectAccess(artifacts, BATCH_OUTPUT_PREFIX, write=True),
+                *self._model_data(deployment, pin),
+                ObjectAccess(artifacts, data_capture_prefix(deployment.name), write=True),
+                ObjectAccess(artifacts, batch + BATCH_INPUT),
+                ObjectAccess(artifacts, batch + BATCH_OUTPUT, write=True),
             ],
         )
         self.role.allow(KEY_USE, [data_key.key_arn], sid="PlatformKey")
@@ -75,12 +86,18 @@ class ModelExecutionRole(Construct):
         allow_log_group(self.role, TRANSFORM_LOG_GROUP, create=True)
         allow_vpc(self.role, stack, network)
 
-    def _model_data(self, pin: ModelPin) -> ObjectAccess:
-        """The package's model data sits under models/ of its registering environment."""
+    def _model_data(self, deployment: ModelDeployment, pin: ModelPin) -> list[ObjectAccess]:
+        """The package's model data: under models/<the model's pipelines>/ of the artifacts
+        bucket of the environment that registered it."""
         stack = Stack.of(self)
+        source = deployment.source_environment_prefix()
         account = pin.source_account(stack.account)
-        bucket = artifacts_bucket_name(pin.source_prefix, account, stack.region)
-        return ObjectAccess(bucket, MODELS_PREFIX)
+        bucket = artifacts_bucket_name(str(source), account, stack.region)
+        model_prefix = naming.model_prefix(str(source), deployment.name)
+        return [
+            ObjectAccess(bucket, f"{MODELS_PREFIX}{naming.pipeline_name(model_prefix, kind)}/")
+            for kind in naming.PIPELINE_KINDS
+        ]
 
 
 class PinnedModel(Construct):

@@ -2,8 +2,9 @@
 
 The definitions are built here at synth as plain JSON and written into the template
 (`PipelineDefinitionBody`), so the deployed pipelines and the local executor read one text.
-`<prefix>-training` always exists, `<prefix>-tuning` when the config gives tuning ranges; both
-register into `<prefix>-models` and run with the same roles.
+Per model: `<prefix>-training` always exists, `<prefix>-tuning` when the model gives tuning
+ranges; both register into the model's group `<prefix>` and run with the same roles, which reach
+only the model's own prefixes.
 """
 
 from __future__ import annotations
@@ -19,14 +20,10 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ground import images
-from ground.config import EnvironmentConfig
-from ground.container import load_metric_definitions
-from ground.layout import (
-    CHECKPOINTS_PREFIX,
-    MODELS_PREFIX,
-    PIPELINE_PREFIX,
-    RAW_DATA_PREFIX,
-)
+from ground.config import EnvironmentConfig, ModelDeployment
+from ground.container import family_code, load_metric_definitions
+from ground.families import FAMILIES
+from ground.layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX, raw_data_prefix
 from ground.naming import TRAINING, TUNING, pipeline_name
 from ground.pipeline.jobs import JobSecurity
 from ml_constructs.iam_grants import ObjectAccess, explicit_bucket_name
@@ -43,7 +40,7 @@ from ml_constructs.training_roles import JobAccess, PipelineJobPolicy, job_role,
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_CODE = ROOT / "training_code"
-SOURCEDIR = ROOT / "build" / "sourcedir.tar.gz"
+BUILD_DIR = ROOT / "build"
 CONSTRUCT_IDS = {TRAINING: "Pipeline", TUNING: "TuningPipeline"}
 DESCRIPTIONS = {
     TRAINING: "Preprocess, train, evaluate, register or fail",
@@ -52,15 +49,15 @@ DESCRIPTIONS = {
 
 
 class TrainingPipeline(Construct):
-    """`<prefix>-training` (and `<prefix>-tuning`) pipelines, the `<prefix>-models` group and
-    the roles they run with; `.pipelines` by name, `.pipeline_name` the training one."""
+    """A model's `<prefix>-training` (and `<prefix>-tuning`) pipelines, its `<prefix>` registry
+    group and the roles they run with; `.pipelines` by name, `.pipeline_name` the training one."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
+        deployment: ModelDeployment,
         key: kms.IKey,
         network: JobNetwork,
         raw_bucket: s3.IBucket,
@@ -68,26 +65,28 @@ class TrainingPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        prefix = config.prefix
-        kinds = pipeline_kinds(config.training)
+        prefix = deployment.prefix
+        model = deployment.model
+        kinds = pipeline_kinds(deployment)
         self.pipeline_name = pipeline_name(prefix, TRAINING)
-        self.model_package_group_name = f"{prefix}-models"
-        code = s3_assets.Asset(
-            self, "TrainingCode", path=str(build_sourcedir(TRAINING_CODE, SOURCEDIR))
-        )
+        self.model_package_group_name = deployment.registry_group
+        files = family_code(TRAINING_CODE, model.family, FAMILIES)
+        bundle = BUILD_DIR / f"sourcedir-{model.family}.tar.gz"
+        code = s3_assets.Asset(self, "TrainingCode", path=str(build_sourcedir(files, bundle)))
         code_object = code.bucket.arn_for_objects(code.s3_object_key)
         self.raw_bucket_name = raw = explicit_bucket_name(raw_bucket)
+        self.raw_prefix = raw_data_prefix(model.name)
         artifacts = explicit_bucket_name(artifacts_bucket)
         runs = [f"{pipeline_name(prefix, kind)}/" for kind in kinds]
-        access = JobAccess(key, network, [code_object], config.training.assets_key_arn)
+        access = JobAccess(key, network, [code_object], deployment.training.assets_key_arn)
         self.processing_role = job_role(
             self,
             "ProcessingRole",
             role_name=f"{prefix}-training-processing",
-            description="Processing jobs of the training pipeline: preprocess and evaluate",
+            description=f"Processing jobs of {model.name}'s pipelines: preprocess and evaluate",
             kind="ProcessingJobs",
             objects=[
-                ObjectAccess(raw, RAW_DATA_PREFIX),
+                ObjectAccess(raw, self.raw_prefix),
                 *(ObjectAccess(artifacts, PIPELINE_PREFIX + run, write=True) for run in runs),
                 *(ObjectAccess(artifacts, MODELS_PREFIX + run, write=True) for run in runs),
             ],
@@ -97,7 +96,7 @@ class TrainingPipeline(Construct):
             self,
             "TrainingRole",
             role_name=f"{prefix}-training-job",
-            description="Training and tuning jobs of the training pipeline",
+            description=f"Training and tuning jobs of {model.name}'s pipelines",
             kind="TrainingJobs",
             objects=[
                 *(ObjectAccess(artifacts, PIPELINE_PREFIX + run) for run in runs),
@@ -118,13 +117,11 @@ class TrainingPipeline(Construct):
                 property_files=[ObjectAccess(artifacts, MODELS_PREFIX + run) for run in runs],
             ),
         )
-        region = config.region
+        region = deployment.environment.region
         definitions = training_pipeline_definitions(
             TrainingPipelineSpec(
-                config=config.training,
-                name_prefix=prefix,
-                model_package_group=self.model_package_group_name,
-                raw_data_uri=f"s3://{raw}/{RAW_DATA_PREFIX}",
+                deployment=deployment,
+                raw_data_uri=f"s3://{raw}/{self.raw_prefix}",
                 artifacts_bucket=artifacts,
                 security=JobSecurity(
                     kms_key_id=key.key_arn,
@@ -135,27 +132,29 @@ class TrainingPipeline(Construct):
                 training_role_arn=self.training_role.role_arn,
                 images=PipelineImages(
                     preprocess=images.processing_image(region),
-                    training=images.training_image(region),
-                    evaluation=images.evaluation_image(region),
-                    inference=images.inference_image(region),
+                    training=images.training_image(model.family, region),
+                    evaluation=images.training_image(model.family, region),
+                    inference=images.inference_image(model.family, region),
                 ),
                 sourcedir_url=code.s3_object_url,
-                metric_definitions=tuple(load_metric_definitions(TRAINING_CODE)),
+                metric_definitions=tuple(load_metric_definitions(files["metrics.py"])),
             )
         )
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
             model_package_group_name=self.model_package_group_name,
-            model_package_group_description=f"Models trained by the {prefix} training pipelines",
-            model_package_group_policy=self._promotion_policy(stack, config),
+            model_package_group_description=f"{model.name} ({model.team}): {model.description}"[
+                :1024
+            ],
+            model_package_group_policy=self._promotion_policy(stack, deployment.environment),
         )
         self.pipelines = {
             pipeline_name(prefix, kind): SageMakerPipeline(
                 self,
                 CONSTRUCT_IDS[kind],
                 pipeline_name=pipeline_name(prefix, kind),
-                description=DESCRIPTIONS[kind],
+                description=f"{model.name}: {DESCRIPTIONS[kind]}",
                 definition=definitions[pipeline_name(prefix, kind)],
                 role=self.pipeline_role.role,
                 role_policy=self.pipeline_role.policy,
@@ -165,9 +164,8 @@ class TrainingPipeline(Construct):
         self.pipeline_arn = self.pipelines[self.pipeline_name].pipeline_arn
         self.pipeline_definition = definitions[self.pipeline_name]
         # What the schedule and new-data triggers start.
-        self.triggered = self.pipelines[
-            pipeline_name(prefix, TUNING if config.training.tuning.enabled else TRAINING)
-        ]
+        tuned = deployment.training.tuning.enabled and TUNING in kinds
+        self.triggered = self.pipelines[pipeline_name(prefix, TUNING if tuned else TRAINING)]
 
     def _promotion_policy(self, stack: Stack, config: EnvironmentConfig) -> dict | None:
         """Promotion targets may read the group's packages and deploy them; nothing else."""

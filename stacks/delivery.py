@@ -7,15 +7,18 @@ environments, each in its own account (cross-account keys encrypt the artifacts)
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, CfnResource, Environment, Stack, pipelines
+from typing import Any
+
+from aws_cdk import Annotations, CfnResource, Stack, pipelines
+from aws_cdk import Environment as Target
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct, IConstruct
 
-from ground.config import EnvironmentConfig
-from ground.config.delivery import DeliveryConfig, SmokeTest
+from ground.config import Environment, EnvironmentConfig, ModelDeployment
+from ground.config.delivery import DeliveryConfig, SmokeRequest
 from ml_constructs.acknowledgments import (
     PIPELINE_ARTIFACTS_REPLICATION,
     PIPELINE_GENERATED_POLICIES,
@@ -46,9 +49,15 @@ def smoke_test_role_arn(stack: Stack, config: EnvironmentConfig) -> str:
     return f"arn:{stack.partition}:iam::{config.account}:role/{config.prefix}-smoke-test"
 
 
-def smoke_tested(config: EnvironmentConfig, delivery: DeliveryConfig) -> bool:
-    """An environment listed for smoke tests gets one once it serves a model."""
-    return config.name in delivery.smoke_test.environments and config.serving.model is not None
+def smoke_tested(environment: Environment, delivery: DeliveryConfig) -> list[ModelDeployment]:
+    """The models an environment listed for smoke tests serves and has a request for."""
+    if environment.name not in delivery.smoke_test.environments:
+        return []
+    return [
+        d
+        for d in environment.models
+        if d.serving.model is not None and d.name in delivery.smoke_test.requests
+    ]
 
 
 class SmokeTestAccessStack(Stack):
@@ -60,8 +69,9 @@ class SmokeTestAccessStack(Stack):
         construct_id: str,
         *,
         config: EnvironmentConfig,
+        endpoint_names: list[str],
         pipeline_account: str,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         role = PlatformRole(
@@ -71,28 +81,29 @@ class SmokeTestAccessStack(Stack):
             assumed_by=iam.ArnPrincipal(
                 f"arn:{self.partition}:iam::{pipeline_account}:role/{SMOKE_TEST_ROLE}"
             ),
-            description="The delivery pipeline's smoke test: invoke the endpoint, nothing else",
+            description="The delivery pipeline's smoke test: invoke the endpoints, nothing else",
         )
-        endpoint = self.format_arn(
-            service="sagemaker", resource="endpoint", resource_name=config.endpoint_name
-        )
-        role.allow(["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"], [endpoint])
+        endpoints = [
+            self.format_arn(service="sagemaker", resource="endpoint", resource_name=name)
+            for name in endpoint_names
+        ]
+        role.allow(["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"], endpoints)
 
 
 def smoke_test_step(
-    config: EnvironmentConfig, smoke: SmokeTest, role: iam.IRole, role_arn: str
+    deployment: ModelDeployment, smoke: SmokeRequest, role: iam.IRole, role_arn: str
 ) -> pipelines.Step:
-    """Wait for the endpoint, then send one request as the environment's smoke-test role."""
+    """Wait for a model's endpoint, then send its request as the environment's smoke-test role."""
     profile = "environment"
-    endpoint = config.endpoint_name
+    endpoint = deployment.endpoint_name
     return pipelines.CodeBuildStep(
-        f"SmokeTest-{config.name}",
+        f"SmokeTest-{deployment.environment.name}-{deployment.name}",
         role=role,
         env={"SMOKE_TEST_BODY": smoke.body},
         commands=[
             f"aws configure set profile.{profile}.role_arn {role_arn}",
             f"aws configure set profile.{profile}.credential_source EcsContainer",
-            f"aws configure set profile.{profile}.region {config.region}",
+            f"aws configure set profile.{profile}.region {deployment.environment.region}",
             f"aws --profile {profile} sagemaker wait endpoint-in-service "
             f"--endpoint-name {endpoint}",
             'printf "%s" "$SMOKE_TEST_BODY" > request',
@@ -112,13 +123,13 @@ class DeliveryStack(Stack):
         construct_id: str,
         *,
         delivery: DeliveryConfig,
-        environments: list[EnvironmentConfig],
+        environments: list[Environment],
         **kwargs,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=delivery.account, region=delivery.region),
+            env=Target(account=delivery.account, region=delivery.region),
             **kwargs,
         )
         source = pipelines.CodePipelineSource.connection(
@@ -205,10 +216,12 @@ class DeliveryStack(Stack):
         acknowledge(bucket, PIPELINE_ARTIFACTS_REPLICATION)
 
     def _add_environment(
-        self, config: EnvironmentConfig, delivery: DeliveryConfig, smoke_role: iam.Role
+        self, environment: Environment, delivery: DeliveryConfig, smoke_role: iam.Role
     ) -> None:
-        stage = SageStackStage(self, config)
-        pre, post = [], []
+        config = environment.config
+        stage = SageStackStage(self, environment)
+        pre: list[pipelines.Step] = []
+        post: list[pipelines.Step] = []
         if config.name in delivery.approval_before:
             pre.append(
                 pipelines.ManualApprovalStep(
@@ -217,23 +230,27 @@ class DeliveryStack(Stack):
                     "pull request's review report first.",
                 )
             )
-        if smoke_tested(config, delivery):
+        tested = smoke_tested(environment, delivery)
+        if tested:
             SmokeTestAccessStack(
                 stage,
                 "smoke-test",
                 config=config,
+                endpoint_names=[d.endpoint_name for d in tested],
                 pipeline_account=delivery.account,
                 stack_name=f"{config.prefix}-smoke-test",
-                env=Environment(account=config.account, region=config.region),
+                env=Target(account=config.account, region=config.region),
             )
             role_arn = smoke_test_role_arn(self, config)
             smoke_role.add_to_policy(
                 iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn])
             )
-            post.append(smoke_test_step(config, delivery.smoke_test, smoke_role, role_arn))
+            requests = delivery.smoke_test.requests
+            post += [smoke_test_step(d, requests[d.name], smoke_role, role_arn) for d in tested]
         elif config.name in delivery.smoke_test.environments:
             Annotations.of(stage).add_info(
-                f"{config.name}: no model pinned, so no endpoint: the pipeline skips its smoke test"
+                f"{config.name}: no pinned model with a smoke-test request: the pipeline skips "
+                "its smoke test"
             )
         self.pipeline.add_stage(stage, pre=pre, post=post)
 

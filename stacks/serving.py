@@ -1,4 +1,4 @@
-"""Serving stack: the pinned model behind an endpoint, with its alarms, autoscaling and batch.
+"""A model's serving stack: its pinned package behind an endpoint, with alarms, autoscaling, batch.
 
 The endpoint's alarms live here rather than in the monitoring stack: a guarded deployment rolls
 back on them, so they must exist before the endpoint that names them.
@@ -6,13 +6,15 @@ back on them, so they must exist before the endpoint that names them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from ground.config import ConfigError, EnvironmentConfig
-from ground.layout import DATA_CAPTURE_PREFIX
+from ground.config import ModelDeployment
+from ground.layout import batch_prefix, data_capture_prefix
 from ground.naming import endpoint_name_parameter
 from ml_constructs.batch_transform import BatchTransformPipeline
 from ml_constructs.endpoint_alarms import EndpointAlarms
@@ -33,27 +35,20 @@ class ServingStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
+        deployment: ModelDeployment,
         data: DataStack,
         network: NetworkStack,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        serving = config.serving
+        serving = deployment.serving
+        environment = deployment.environment
         pin = serving.model
-        if pin is None:
-            raise ConfigError(f"{config.name}: serving.model is null; no serving stack to build")
-        if pin.source_region(self.region) != self.region:
-            raise ConfigError(
-                f"{config.name}: serving.model.arn: the package is in region "
-                f"{pin.source_region(self.region)}, the environment in {self.region}; pin a "
-                "package registered in the environment's region"
-            )
-        self.endpoint_name = config.endpoint_name
-        self.variant_name = serving.variant_name
         variant = serving.serverless or serving.instance
-        if variant is None:
-            raise ConfigError(f"{config.name}: serving: a pinned model needs a variant")
+        if pin is None or variant is None:
+            raise ValueError(f"{deployment.prefix}: a serving stack needs a pin and a variant")
+        self.endpoint_name = deployment.endpoint_name
+        self.variant_name = serving.variant_name
 
         log_group = logs.LogGroup(
             self,
@@ -61,14 +56,15 @@ class ServingStack(Stack):
             log_group_name=f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
             encryption_key=data.logs_key,
             retention=RETENTION[serving.log_retention_days],
-            removal_policy=RemovalPolicy.RETAIN if config.retains_data else RemovalPolicy.DESTROY,
+            removal_policy=RemovalPolicy.RETAIN
+            if environment.retains_data
+            else RemovalPolicy.DESTROY,
         )
         job_network = network.job_network
         role = ModelExecutionRole(
             self,
             "ModelRole",
-            prefix=config.prefix,
-            pin=pin,
+            deployment=deployment,
             artifacts_bucket=data.artifacts_bucket,
             data_key=data.data_key,
             endpoint_log_group=log_group.log_group_name,
@@ -91,7 +87,8 @@ class ServingStack(Stack):
         batch = BatchTransformPipeline(
             self,
             "BatchTransform",
-            prefix=config.prefix,
+            prefix=deployment.prefix,
+            batch_prefix=batch_prefix(deployment.name),
             model=batch_model,
             artifacts_bucket=data.artifacts_bucket,
             key=data.data_key,
@@ -99,11 +96,11 @@ class ServingStack(Stack):
         )
         self.batch_pipeline_name = batch.pipeline_name
 
-        thresholds = config.monitoring.alarms
+        thresholds = deployment.monitoring.alarms
         self.alarms = EndpointAlarms(
             self,
             "Alarms",
-            prefix=config.prefix,
+            prefix=deployment.prefix,
             metrics=EndpointMetrics(
                 self.endpoint_name, self.variant_name, Duration.seconds(thresholds.period_seconds)
             ),
@@ -120,7 +117,7 @@ class ServingStack(Stack):
         if not serving.is_serverless:
             capture = DataCapture(
                 percent=serving.data_capture_percent,
-                destination=f"s3://{artifacts}/{DATA_CAPTURE_PREFIX.rstrip('/')}",
+                destination=f"s3://{artifacts}/{data_capture_prefix(deployment.name).rstrip('/')}",
                 key=data.data_key,
             )
         self.endpoint = ModelEndpoint(
@@ -140,9 +137,10 @@ class ServingStack(Stack):
         ssm.StringParameter(
             self,
             "EndpointNameParameter",
-            parameter_name=endpoint_name_parameter(config.prefix),
+            parameter_name=endpoint_name_parameter(deployment.prefix),
             string_value=self.endpoint_name,
-            description=f"The SageMaker endpoint that serves {config.name}'s pinned model",
+            description=f"The SageMaker endpoint that serves {deployment.name} in "
+            f"{environment.name}",
         )
         if not serving.is_serverless:
             EndpointAutoscaling(

@@ -1,14 +1,15 @@
-"""Training stack: the SageMaker pipeline and registry, what starts it, and who hears of it."""
+"""A model's training stack: its pipelines and registry group, what starts them, who hears of it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ground.config import EnvironmentConfig
-from ground.layout import RAW_DATA_PREFIX
+from ground.config import ModelDeployment
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.role_target import RoleTarget
 from ml_constructs.training_pipeline import TrainingPipeline
@@ -28,17 +29,17 @@ class TrainingStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
+        deployment: ModelDeployment,
         network: NetworkStack,
         data: DataStack,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
+        self.deployment = deployment
         self.pipeline = TrainingPipeline(
             self,
             "TrainingPipeline",
-            config=config,
+            deployment=deployment,
             key=data.data_key,
             network=network.job_network,
             raw_bucket=data.raw_bucket,
@@ -55,7 +56,7 @@ class TrainingStack(Stack):
     def _add_triggers(self) -> None:
         """A schedule and/or new raw data start the training pipeline (the tuning one when
         `training.tuning.enabled`) with its default parameters."""
-        triggers = self.config.training.triggers
+        triggers = self.deployment.training.triggers
         rules: dict[str, dict] = {}
         if triggers.schedule:
             rules["Schedule"] = {"schedule": events.Schedule.expression(triggers.schedule)}
@@ -67,7 +68,7 @@ class TrainingStack(Stack):
                     detail_type=["Object Created"],
                     detail={
                         "bucket": {"name": [self.pipeline.raw_bucket_name]},
-                        "object": {"key": [{"prefix": RAW_DATA_PREFIX}]},
+                        "object": {"key": [{"prefix": self.pipeline.raw_prefix}]},
                     },
                 )
             }
@@ -76,7 +77,7 @@ class TrainingStack(Stack):
         role = PlatformRole(
             self,
             "TriggerRole",
-            role_name=f"{self.config.prefix}-training-trigger",
+            role_name=f"{self.deployment.prefix}-training-trigger",
             assumed_by=EVENTS,
             description="EventBridge: starts the training pipeline on its schedule or new data",
         )
@@ -97,7 +98,7 @@ class TrainingStack(Stack):
         role = PlatformRole(
             self,
             "AlertsRole",
-            role_name=f"{self.config.prefix}-training-alerts",
+            role_name=f"{self.deployment.prefix}-training-alerts",
             assumed_by=EVENTS,
             description="EventBridge: publishes training pipeline events to the alerts topic",
         )
@@ -135,7 +136,7 @@ class TrainingStack(Stack):
             events.Rule(
                 self,
                 name,
-                description=f"{self.config.prefix} training pipelines: {name} to the alerts topic",
+                description=f"{self.deployment.prefix} pipelines: {name} to the alerts topic",
                 event_pattern=pattern,
                 targets=[target],
             )

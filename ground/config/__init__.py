@@ -1,6 +1,17 @@
-"""Environment configuration: the typed schema and its loader."""
+"""Configuration: the platform file, environments and models, typed and validated."""
 
-from ground.config.loader import ConfigError, load_environment, load_environments
-from ground.config.schema import EnvironmentConfig
+from ground.config.deployment import ModelDeployment
+from ground.config.environment import EnvironmentConfig
+from ground.config.errors import ConfigError
+from ground.config.loader import Environment, load_environment, load_environments
+from ground.config.model import ModelConfig
 
-__all__ = ["ConfigError", "EnvironmentConfig", "load_environment", "load_environments"]
+__all__ = [
+    "ConfigError",
+    "Environment",
+    "EnvironmentConfig",
+    "ModelConfig",
+    "ModelDeployment",
+    "load_environment",
+    "load_environments",
+]

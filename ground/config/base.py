@@ -1,16 +1,6 @@
-"""Shared pydantic base for every configuration section, and value types several sections use."""
+"""Shared pydantic base for every configuration section."""
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field
-
-S3Folder = Annotated[
-    str,
-    Field(
-        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
-        examples=["s3://bucket/folder/"],
-    ),
-]
+from pydantic import BaseModel, ConfigDict
 
 
 class Section(BaseModel):

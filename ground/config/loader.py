@@ -1,85 +1,167 @@
-"""Reads `config/<env>.yaml` files into validated `EnvironmentConfig` objects."""
+"""Reads `config/`: the platform file, the environments it declares, and the models.
+
+    config/platform.yaml        the environments, in promotion order
+    config/<env>.yaml           one per declared environment (EnvironmentConfig)
+    config/models/<name>.yaml   one per model (ModelConfig), naming the environments that host it
+    config/delivery/            the delivery pipeline (read only with -c delivery=true)
+
+Any other YAML file in config/ or config/models/ is an error, so a misspelled or renamed file
+never drops an environment or a model without a word.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import Field, field_validator
 
-from ground.config.schema import EnvironmentConfig
+from ground.config.base import Section
+from ground.config.deployment import ModelDeployment, deploy
+from ground.config.environment import EnvironmentConfig
+from ground.config.errors import ConfigError, validated
+from ground.config.model import ModelConfig
+from ground.config.yaml_source import read_mapping
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
-ENVIRONMENT_ORDER = ("dev", "staging", "prod")
+PLATFORM_FILE = "platform.yaml"
+MODELS_DIR = "models"
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class ConfigError(Exception):
-    """A config file is unreadable or invalid; the message names file, field and reason."""
+class PlatformFile(Section):
+    """`config/platform.yaml`."""
+
+    environments: list[str] = Field(
+        min_length=1, description="The environments, in promotion order (dev first)."
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"listed more than once: {', '.join(twice)}")
+        return value
 
 
-def _describe(error: ErrorDetails, path: Path) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        reason = "unknown key (check its spelling against the schema in ground/config/)"
-    elif kind == "missing":
-        reason = "required key is missing"
-    else:
-        reason = error["msg"].removeprefix("Value error, ")
-        if "input" in error and kind not in ("value_error", "assertion_error"):
-            reason += f" (got {error['input']!r})"
-    return f"{path}: {field}: {reason}"
+@dataclass(frozen=True)
+class Environment:
+    """An environment and the models it hosts."""
+
+    config: EnvironmentConfig
+    file: Path
+    models: tuple[ModelDeployment, ...]
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def model(self, name: str) -> ModelDeployment:
+        for deployment in self.models:
+            if deployment.name == name:
+                return deployment
+        hosted = ", ".join(d.name for d in self.models) or "none"
+        raise ConfigError(
+            f"{self.file}: environment {self.name} hosts no model {name!r} ({hosted})"
+        )
 
 
-def read_mapping(path: Path, missing_hint: str = "") -> dict:
-    """The YAML mapping in `path`; ConfigError naming the file when it is absent or not one."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found{missing_hint}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: (top level): expected a mapping of keys to values")
-    return raw
+def environment_names(config_dir: Path = CONFIG_DIR) -> list[str]:
+    """The declared environments, in promotion order."""
+    path = config_dir / PLATFORM_FILE
+    declared = validated(PlatformFile, read_mapping(path, " (it lists the environments)"), path)
+    for name in declared.environments:
+        if not (config_dir / f"{name}.yaml").is_file():
+            raise ConfigError(
+                f"{path}: environments: {name} is declared but {config_dir / f'{name}.yaml'} "
+                "does not exist; add the file or remove the environment"
+            )
+    expected = {PLATFORM_FILE, *(f"{name}.yaml" for name in declared.environments)}
+    _refuse_strays(config_dir, expected, f"not an environment declared in {path}")
+    return declared.environments
 
 
-def validated(model: type[ModelT], data: dict, path: Path) -> ModelT:
-    """`model` validated from `data`; ConfigError with one line per problem."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError("\n".join(_describe(item, path) for item in error.errors())) from None
+def _refuse_strays(directory: Path, expected: set[str], why: str) -> None:
+    strays = sorted(
+        path.name
+        for path in directory.iterdir()
+        if path.suffix in YAML_SUFFIXES and path.name not in expected
+    )
+    if strays:
+        raise ConfigError(f"{directory / strays[0]}: {why}; rename or remove it")
 
 
-def load_environment(path: Path) -> EnvironmentConfig:
-    """Load and validate one environment file; raise ConfigError naming every problem."""
+def load_environment_config(path: Path) -> EnvironmentConfig:
+    """One environment file, validated (its models are not read)."""
     raw = read_mapping(path)
     if raw.get("name", path.stem) != path.stem:
         raise ConfigError(f"{path}: name: '{raw['name']}' does not match the file name")
     return validated(EnvironmentConfig, {"name": path.stem, **raw}, path)
 
 
-def environment_names(config_dir: Path = CONFIG_DIR) -> list[str]:
-    """Environment names in promotion order: dev, staging, prod, then any others sorted."""
-    found = {path.stem for path in config_dir.glob("*.yaml")}
-    ordered = [name for name in ENVIRONMENT_ORDER if name in found]
-    return ordered + sorted(found - set(ordered))
+def load_model(path: Path, environments: list[str]) -> ModelConfig:
+    raw = read_mapping(path)
+    if raw.get("name", path.stem) != path.stem:
+        raise ConfigError(f"{path}: name: '{raw['name']}' does not match the file name")
+    model = validated(ModelConfig, {"name": path.stem, **raw}, path)
+    unknown = sorted(set(model.environments) - set(environments))
+    if unknown:
+        raise ConfigError(
+            f"{path}: environments: {', '.join(unknown)} is not a declared environment "
+            f"({', '.join(environments)})"
+        )
+    return model
+
+
+def load_models(config_dir: Path, environments: list[str]) -> dict[str, tuple[ModelConfig, Path]]:
+    """Every model file by model name."""
+    directory = config_dir / MODELS_DIR
+    if not directory.is_dir():
+        return {}
+    models = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix == ".yml":
+            raise ConfigError(f"{path}: model files end in .yaml; rename it")
+        if path.suffix == ".yaml":
+            model = load_model(path, environments)
+            models[model.name] = (model, path)
+    return models
 
 
 def load_environments(
     selected: list[str] | None = None, config_dir: Path = CONFIG_DIR
-) -> list[EnvironmentConfig]:
-    """Load the selected environments (all of them when `selected` is empty)."""
+) -> list[Environment]:
+    """The selected environments (all declared ones when empty), each with its models."""
     available = environment_names(config_dir)
     names = selected or available
     unknown = [name for name in names if name not in available]
     if unknown:
         raise ConfigError(
-            f"unknown environment(s) {', '.join(unknown)}: "
-            f"{config_dir} has {', '.join(available) or 'no .yaml files'}"
+            f"unknown environment(s) {', '.join(unknown)}: {config_dir / PLATFORM_FILE} "
+            f"declares {', '.join(available)}"
         )
-    return [load_environment(config_dir / f"{name}.yaml") for name in names]
+    prefixes = {name: f"sagestack-{name}" for name in available}
+    models = load_models(config_dir, available)
+    loaded = []
+    problems = []
+    for name in names:
+        path = config_dir / f"{name}.yaml"
+        config = load_environment_config(path)
+        deployments = []
+        for model, model_path in models.values():
+            if name not in model.environments:
+                continue
+            try:
+                deployments.append(deploy(config, model, (path, model_path), prefixes))
+            except ConfigError as error:
+                problems.append(str(error))
+        loaded.append(Environment(config, path, tuple(deployments)))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return loaded
+
+
+def load_environment(name: str, config_dir: Path = CONFIG_DIR) -> Environment:
+    (environment,) = load_environments([name], config_dir)
+    return environment

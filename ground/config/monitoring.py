@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from ground.config.base import S3Folder, Section
+from ground.config.base import Section
+from ground.config.values import MonitoringInstanceType, S3Folder
 
 
 class AlarmThresholds(Section):
@@ -49,7 +50,7 @@ class ModelMonitorConfig(Section):
 
     enabled: bool = True
     schedule: str = Field(default="cron(0 * ? * * *)", pattern=r"^cron\(.+\)$")
-    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.")
+    instance_type: MonitoringInstanceType = "ml.m5.large"
     volume_size_gb: int = Field(default=20, ge=1, le=512)
     max_runtime_seconds: int = Field(
         default=1800, ge=60, le=3600, description="At most an hour: the schedule is hourly."

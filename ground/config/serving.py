@@ -7,14 +7,20 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ground.config.base import S3Folder, Section
+from ground.config.base import Section
+from ground.config.values import (
+    EndpointInstanceType,
+    S3Folder,
+    ScheduleExpression,
+    TransformInstanceType,
+)
 
-# Model Registry groups of the platform are named `<environment prefix>-models`.
-REGISTRY_GROUP = re.compile(r"^(?P<prefix>[a-zA-Z0-9](-*[a-zA-Z0-9])*)-models$")
 PACKAGE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d*)$"
 )
+GROUP_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+LOG_RETENTION_DAYS = Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653]
 
 
 def _group(pattern: re.Pattern[str], text: str, name: str) -> str:
@@ -25,24 +31,22 @@ def _group(pattern: re.Pattern[str], text: str, name: str) -> str:
     return match[name]
 
 
-LOG_RETENTION_DAYS = Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653]
-
-
 class ModelPin(Section):
     """The model package version an environment serves: group and version, or its ARN.
 
     `{group, version}` names a package in this environment's own account and region. A package
     registered in another account (promotion from dev's registry) is pinned by its ARN. Either
-    way the group is a platform registry group `<prefix>-models`, so the stacks know whose
-    artifacts bucket holds the model data (`<prefix>-ml-artifacts-<account>-<region>`) without
-    looking anything up.
+    way the group is the model's registry group of some environment,
+    `sagestack-<environment>-<model>`, so the stacks know whose artifacts bucket holds the
+    model data without looking anything up (checked where the model is known, in
+    ground/config/deployment.py).
 
     `baseline_uri` is the package's data-quality baseline (its DriftCheckBaselines, the
     baseline/ folder preprocess.py wrote in the training run): what Model Monitor compares the
     endpoint's traffic with. `sagestack promote` copies it into the pin with the ARN.
     """
 
-    group: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    group: str | None = Field(default=None, pattern=GROUP_NAME)
     version: int | None = Field(default=None, ge=1)
     arn: str | None = Field(
         default=None,
@@ -63,11 +67,6 @@ class ModelPin(Section):
                 f"arn '{self.arn}' is not a versioned model package ARN "
                 "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
             )
-        if not REGISTRY_GROUP.match(self.group_name):
-            raise ValueError(
-                f"model package group '{self.group_name}' is not a platform registry group; "
-                "those are named <environment prefix>-models, e.g. sagestack-dev-models"
-            )
         return self
 
     def _arn_part(self, part: str) -> str:
@@ -76,11 +75,6 @@ class ModelPin(Section):
     @property
     def group_name(self) -> str:
         return self._arn_part("group") if self.arn else str(self.group)
-
-    @property
-    def source_prefix(self) -> str:
-        """Prefix of the environment whose registry and artifacts bucket hold the model."""
-        return _group(REGISTRY_GROUP, self.group_name, "prefix")
 
     def source_account(self, own_account: str) -> str:
         return self._arn_part("account") if self.arn else own_account
@@ -104,7 +98,7 @@ class ServerlessVariant(Section):
 
 
 class InstanceVariant(Section):
-    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.")
+    instance_type: EndpointInstanceType = "ml.m5.large"
     initial_count: int = Field(default=1, ge=1)
 
 
@@ -165,13 +159,11 @@ class GuardrailsConfig(Section):
 class BatchTransformConfig(Section):
     """The batch inference pipeline: CSV rows in, `probability,label` rows out."""
 
-    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.")
+    instance_type: TransformInstanceType = "ml.m5.large"
     instance_count: int = Field(default=1, ge=1, le=20)
     max_payload_mb: int = Field(default=6, ge=1, le=100)
-    schedule: str | None = Field(
-        default=None,
-        pattern=r"^(cron|rate)\(.+\)$",
-        description="EventBridge schedule expression; null runs it on demand only.",
+    schedule: ScheduleExpression | None = Field(
+        default=None, description="EventBridge schedule expression; null runs it on demand only."
     )
 
 

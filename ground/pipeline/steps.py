@@ -256,6 +256,7 @@ class TuningStep:
     ranges: tuple[HyperparameterRange, ...]
     max_jobs: int
     max_parallel_jobs: int
+    maximize: bool = True
     options: StepOptions = field(default_factory=StepOptions)
 
     def __post_init__(self) -> None:
@@ -275,7 +276,7 @@ class TuningStep:
         config = {
             "Strategy": "Bayesian",
             "HyperParameterTuningJobObjective": {
-                "Type": "Maximize",
+                "Type": "Maximize" if self.maximize else "Minimize",
                 "MetricName": self.objective_metric,
             },
             "ResourceLimits": {
@@ -295,9 +296,14 @@ class TuningStep:
         return self.options.apply({"Name": self.name, "Type": "Tuning", "Arguments": arguments})
 
 
+ComparisonKind = Literal[
+    "Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"
+]
+
+
 @dataclass(frozen=True)
 class Comparison:
-    kind: Literal["Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"]
+    kind: ComparisonKind
     left: Value
     right: Value
 
@@ -336,6 +342,7 @@ class RegisterModelStep:
     description: str
     environment: Mapping[str, Value] = field(default_factory=dict)
     content_types: tuple[str, ...] = ("text/csv",)
+    response_types: tuple[str, ...] = ("text/csv",)
     metadata: Mapping[str, Value] = field(default_factory=dict)
     options: StepOptions = field(default_factory=StepOptions)
     # Folder of the training data's Model Monitor baseline: recorded as the package's
@@ -355,7 +362,7 @@ class RegisterModelStep:
                     }
                 ],
                 "SupportedContentTypes": list(self.content_types),
-                "SupportedResponseMIMETypes": list(self.content_types),
+                "SupportedResponseMIMETypes": list(self.response_types),
             },
             "ModelApprovalStatus": "PendingManualApproval",
             "ModelMetrics": {

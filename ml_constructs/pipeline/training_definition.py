@@ -1,19 +1,23 @@
-"""The platform's training pipelines: preprocess, train (or tune), evaluate, register or fail.
+"""A model's training pipelines: preprocess, train (or tune), evaluate, register or fail.
 
-Training and tuning are two pipelines, `<prefix>-training` and, when the config gives tuning
+Training and tuning are two pipelines, `<prefix>-training` and, when the model gives tuning
 ranges, `<prefix>-tuning`: which one to start is the run-time choice. One pipeline choosing
 between them with a condition step would need a second condition step (the metric gate)
 inside its branches, and SageMaker Pipelines does not support nested condition steps
 (developer guide, step types, Condition: limitations); branches never rejoin either, so no
 flat single definition can gate both. Both pipelines share every step but the training one,
 built by the same functions.
+
+What differs between models follows from their declaration: the family's images and code,
+the problem type's metrics, tuning objective and gate (ground.problems), the data's target.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ground.config.training import TrainingConfig
+from ground.config.deployment import ModelDeployment
+from ground.config.model import parameter_name
 from ground.container import PROCESSING_ROOT, SERVING_CODE_IN_MODEL
 from ground.layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX
 from ground.naming import TRAINING, TUNING, pipeline_name
@@ -38,6 +42,7 @@ from ground.pipeline.jobs import (
 from ground.pipeline.steps import (
     Channel,
     Comparison,
+    ComparisonKind,
     Compute,
     ConditionStep,
     FailStep,
@@ -53,11 +58,8 @@ from ground.pipeline.steps import (
     TuningStep,
 )
 
-OBJECTIVE_METRIC = "validation:auc"
 EVALUATION_FILE = "evaluation.json"
 EVALUATION_PROPERTY_FILE = "EvaluationReport"
-# Where evaluate.py writes the ROC-AUC inside evaluation.json (SageMaker model-quality layout).
-ROC_AUC_PATH = "binary_classification_metrics.auc.value"
 PREPROCESS_SCRIPT = "preprocess.py"
 TRAIN_SCRIPT = "train.py"
 EVALUATE_SCRIPT = "evaluate.py"
@@ -65,6 +67,9 @@ INFERENCE_SCRIPT = "inference.py"
 CODE_CHANNEL = "code"
 SPLITS = ("train", "validation", "test")
 MODEL_ARTIFACTS = "ModelArtifacts.S3ModelArtifacts"
+REQUEST_TYPES = ("text/csv", "application/json", "application/x-npy")
+RESPONSE_TYPES = ("text/csv", "application/json")
+GATE_PARAMETER = "GateThreshold"
 
 
 @dataclass(frozen=True)
@@ -79,11 +84,9 @@ class PipelineImages:
 
 @dataclass(frozen=True)
 class TrainingPipelineSpec:
-    """Everything the definition needs from the stack: names, ARNs, images and code."""
+    """Everything the definitions need from the stack: the model, names, ARNs, images, code."""
 
-    config: TrainingConfig
-    name_prefix: str
-    model_package_group: str
+    deployment: ModelDeployment
     raw_data_uri: str
     artifacts_bucket: str
     security: JobSecurity
@@ -94,14 +97,9 @@ class TrainingPipelineSpec:
     metric_definitions: tuple[dict[str, str], ...]
 
 
-def pipeline_kinds(config: TrainingConfig) -> tuple[str, ...]:
-    """Training always; tuning when the config gives ranges to tune."""
-    return (TRAINING, TUNING) if config.tuning.ranges else (TRAINING,)
-
-
-def parameter_name(hyperparameter: str) -> str:
-    """`early_stopping_rounds` -> `EarlyStoppingRounds`: the pipeline parameter setting it."""
-    return "".join(part.capitalize() for part in hyperparameter.split("_"))
+def pipeline_kinds(deployment: ModelDeployment) -> tuple[str, ...]:
+    """Training always; tuning when the model gives ranges to tune."""
+    return (TRAINING, TUNING) if deployment.model.tuning_ranges else (TRAINING,)
 
 
 class _Builder:
@@ -110,8 +108,11 @@ class _Builder:
     def __init__(self, spec: TrainingPipelineSpec, kind: str) -> None:
         self.spec = spec
         self.kind = kind
-        self.pipeline_name = pipeline_name(spec.name_prefix, kind)
-        config = spec.config
+        deployment = spec.deployment
+        self.model = deployment.model
+        self.problem = deployment.problem
+        self.pipeline_name = pipeline_name(deployment.prefix, kind)
+        config = deployment.training
         self.input_data = Parameter("InputDataUrl", "String", spec.raw_data_uri)
         self.processing_type = Parameter(
             "ProcessingInstanceType", "String", config.processing_instance_type
@@ -127,10 +128,10 @@ class _Builder:
             if config.use_spot
             else None
         )
-        self.min_roc_auc = Parameter("MinRocAuc", "Float", config.min_roc_auc)
+        self.gate_threshold = Parameter(GATE_PARAMETER, "Float", deployment.gate_threshold)
         self.hyperparameters = {
             name: Parameter(parameter_name(name), "String", str(value))
-            for name, value in config.hyperparameters.items()
+            for name, value in deployment.hyperparameters.items()
         }
         cache = config.cache_expire_after if config.cache_steps else None
         retry = config.retry
@@ -152,7 +153,6 @@ class _Builder:
         self.register_options = StepOptions(retry_policies=(throttling,))
 
     def parameters(self) -> tuple[Parameter, ...]:
-        optional = [self.max_wait]
         fixed = [
             self.input_data,
             self.processing_type,
@@ -160,14 +160,10 @@ class _Builder:
             self.training_type,
             self.training_count,
             self.max_runtime,
-            self.min_roc_auc,
+            *([self.max_wait] if self.max_wait else []),
+            self.gate_threshold,
         ]
-        found = [*fixed, *(p for p in optional if p), *self.hyperparameters.values()]
-        names = [p.name for p in found]
-        clashes = sorted({n for n in names if names.count(n) > 1})
-        if clashes:
-            raise ValueError(f"hyperparameter parameters clash with pipeline parameters: {clashes}")
-        return tuple(found)
+        return (*fixed, *self.hyperparameters.values())
 
     def location(self, prefix: str, *parts: Value) -> dict:
         """s3://<artifacts>/<prefix><pipeline>/<execution id>/<parts...>"""
@@ -224,10 +220,17 @@ class _Builder:
         )
 
     def preprocess_arguments(self) -> tuple[str, ...]:
-        config = self.spec.config
-        arguments: tuple[str, ...] = ("--target-column", config.target_column)
-        if config.positive_class is not None:
-            arguments += ("--positive-class", config.positive_class)
+        data = self.model.data
+        arguments: tuple[str, ...] = (
+            "--target-column",
+            data.target,
+            "--problem-type",
+            self.model.problem_type,
+        )
+        if data.positive_class is not None:
+            arguments += ("--positive-class", data.positive_class)
+        if data.categorical_columns is not None:
+            arguments += ("--categorical-columns", ",".join(data.categorical_columns))
         return arguments
 
     def training_job(self, area: str) -> TrainingJob:
@@ -240,6 +243,10 @@ class _Builder:
         hyperparameters["sagemaker_submit_directory"] = (
             f'"/opt/ml/input/data/{CODE_CHANNEL}/{self.sourcedir_file}"'
         )
+        # As the SDK writes them in script mode: JSON, which the training toolkit decodes.
+        hyperparameters["problem_type"] = f'"{self.model.problem_type}"'
+        if self.model.estimator is not None:
+            hyperparameters["estimator"] = f'"{self.model.estimator}"'
         channels = (
             Channel("train", self.split_uri("train")),
             Channel("validation", self.split_uri("validation")),
@@ -269,7 +276,7 @@ class _Builder:
         return cls.output_uri("Preprocess", split)
 
     def evaluate_and_register(self, model_data: Value) -> list[Step]:
-        """Evaluate the model, then register it when ROC-AUC reaches MinRocAuc, else fail."""
+        """Evaluate the model, then register it when it meets the gate, else fail."""
         spec = self.spec
         evaluate_name = "Evaluate"
         evaluate = self.processing(
@@ -287,62 +294,81 @@ class _Builder:
                     self.location(MODELS_PREFIX, "evaluation"),
                 ),
             ),
+            arguments=("--problem-type", self.model.problem_type),
             property_files=(PropertyFile(EVALUATION_PROPERTY_FILE, "evaluation", EVALUATION_FILE),),
         )
-        roc_auc = json_get(evaluate_name, EVALUATION_PROPERTY_FILE, ROC_AUC_PATH)
+        return [evaluate, self.gate(evaluate_name, model_data)]
+
+    def gate(self, evaluate_name: str, model_data: Value) -> ConditionStep:
+        """Register when the gate metric meets GateThreshold, else fail with both numbers."""
+        metric = self.model.gate_metric
+        at_least = self.problem.gate_metrics[metric] == "at_least"
+        measured = json_get(evaluate_name, EVALUATION_PROPERTY_FILE, self.problem.gate_path(metric))
         report = join(self.output_uri(evaluate_name, "evaluation"), EVALUATION_FILE, on="/")
         register = RegisterModelStep(
             name="RegisterModel",
-            group_name=spec.model_package_group,
-            image=spec.images.inference,
+            group_name=self.spec.deployment.registry_group,
+            image=self.spec.images.inference,
             model_data=model_data,
             metrics_uri=report,
-            description=f"{self.pipeline_name}: XGBoost binary classifier of "
-            f"'{spec.config.target_column}'",
+            description=f"{self.pipeline_name}: {self.model.family} "
+            f"{self.model.problem_type} model of '{self.model.data.target}'",
             environment={
                 "SAGEMAKER_PROGRAM": INFERENCE_SCRIPT,
                 # train.py packs the serving code into model.tar.gz's code/ folder.
                 "SAGEMAKER_SUBMIT_DIRECTORY": SERVING_CODE_IN_MODEL,
             },
-            metadata={"evaluation_report": report, "pipeline_execution": EXECUTION_ARN},
+            content_types=REQUEST_TYPES,
+            response_types=RESPONSE_TYPES,
+            metadata={
+                "evaluation_report": report,
+                "pipeline_execution": EXECUTION_ARN,
+                "model": self.model.name,
+                "team": self.model.team,
+                "problem_type": self.model.problem_type,
+                "family": self.model.family,
+            },
             options=self.register_options,
             data_quality_baseline=self.output_uri("Preprocess", "baseline"),
         )
         fail = FailStep(
-            "RocAucBelowThreshold",
+            "BelowGate",
             join(
-                "ROC-AUC ",
-                roc_auc,
-                f" of the {'tuned' if self.kind == TUNING else 'trained'} model is below the "
-                "registration threshold MinRocAuc = ",
-                self.min_roc_auc.ref,
-                "; no model package was registered.",
+                f"{metric} ",
+                measured,
+                f" of the {'tuned' if self.kind == TUNING else 'trained'} model does not meet "
+                f"the registration gate ({'at least' if at_least else 'at most'} "
+                f"{GATE_PARAMETER} = ",
+                self.gate_threshold.ref,
+                "); no model package was registered.",
             ),
         )
-        check = ConditionStep(
-            "CheckRocAuc",
-            (Comparison("GreaterThanOrEqualTo", roc_auc, self.min_roc_auc.ref),),
+        kind: ComparisonKind = "GreaterThanOrEqualTo" if at_least else "LessThanOrEqualTo"
+        return ConditionStep(
+            "CheckGate",
+            (Comparison(kind, measured, self.gate_threshold.ref),),
             if_steps=(register,),
             else_steps=(fail,),
         )
-        return [evaluate, check]
 
     def train(self) -> list[Step]:
         train = TrainingStep("Train", self.training_job("training"), self.job_options)
         return [train, *self.evaluate_and_register(step_property("Train", MODEL_ARTIFACTS))]
 
     def tune(self) -> list[Step]:
-        config = self.spec.config.tuning
+        deployment = self.spec.deployment
+        tuning = deployment.training.tuning
         tune = TuningStep(
             name="Tune",
             job=self.training_job("tuning"),
-            objective_metric=OBJECTIVE_METRIC,
+            objective_metric=self.problem.objective_metric,
+            maximize=self.problem.maximize,
             ranges=tuple(
                 HyperparameterRange(name, r.kind, r.min, r.max, r.scaling)
-                for name, r in sorted(config.ranges.items())
+                for name, r in sorted(self.model.tuning_ranges.items())
             ),
-            max_jobs=config.max_jobs,
-            max_parallel_jobs=config.max_parallel_jobs,
+            max_jobs=tuning.max_jobs,
+            max_parallel_jobs=tuning.max_parallel_jobs,
             options=self.job_options,
         )
         best_model = join(
@@ -362,7 +388,7 @@ class _Builder:
 def training_pipeline_definitions(spec: TrainingPipelineSpec) -> dict[str, dict]:
     """Each pipeline's definition dict by name; DefinitionError on any broken reference."""
     definitions = {}
-    for kind in pipeline_kinds(spec.config):
+    for kind in pipeline_kinds(spec.deployment):
         builder = _Builder(spec, kind)
         definitions[builder.pipeline_name] = PipelineDefinition(
             builder.parameters(), builder.steps()

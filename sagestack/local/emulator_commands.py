@@ -43,8 +43,8 @@ def _deploy(args: argparse.Namespace) -> int:
         print("sagestack: no emulator is running; start it with `sagestack local up`")
         return 1
     try:
-        (config,) = load_environments([args.env])
-        gaps = deploy(config, running)
+        (environment,) = load_environments([args.env])
+        gaps = deploy(environment.config, running)
     except (ConfigError, DeployError, CdkError) as error:
         print(f"sagestack: {error}")
         return 1

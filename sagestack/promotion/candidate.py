@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ground.config import EnvironmentConfig
+from ground.config import ModelDeployment
 from ground.layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.promotion.aws import AwsTarget, partition_of
 
@@ -52,18 +52,19 @@ def package_baseline(package: dict) -> str | None:
     return folder
 
 
-def registry_group(previous: EnvironmentConfig) -> str:
+def registry_group(previous: ModelDeployment) -> str:
     """The group `--version` refers to: the one the previous environment pins from, or its own."""
     pin = previous.serving.model
-    return pin.group_name if pin is not None else f"{previous.prefix}-models"
+    return pin.group_name if pin is not None else previous.registry_group
 
 
 def _candidate_arn(
-    previous: EnvironmentConfig, version: int | None, aws: AwsTarget, config_file: str
+    previous: ModelDeployment, version: int | None, aws: AwsTarget
 ) -> tuple[str, str]:
-    region = previous.region
+    environment = previous.environment
+    region = environment.region
     partition = partition_of(region)
-    account = aws.account_of(previous.account)
+    account = aws.account_of(environment.account)
     pin = previous.serving.model
     if version is not None:
         group = registry_group(previous)
@@ -71,18 +72,16 @@ def _candidate_arn(
         return arn, f"--version {version} of {group}"
     if pin is None:
         raise PromotionError(
-            f"{previous.name} pins no model (serving.model is null in {config_file}): "
-            f"pin one there first, or pass --version N to promote version N of "
-            f"{registry_group(previous)}"
+            f"{environment.name} pins no package of {previous.name} "
+            f"({previous.pin_field('model')} is null): pin one there first, or pass "
+            f"--version N to promote version N of {registry_group(previous)}"
         )
-    return pin.package_arn(partition, region, account), f"pinned by {previous.name}"
+    return pin.package_arn(partition, region, account), f"pinned by {environment.name}"
 
 
-def find_candidate(
-    previous: EnvironmentConfig, version: int | None, aws: AwsTarget, config_file: str
-) -> Candidate:
+def find_candidate(previous: ModelDeployment, version: int | None, aws: AwsTarget) -> Candidate:
     """Describe the package to promote; PromotionError when it cannot be found or read."""
-    arn, because = _candidate_arn(previous, version, aws, config_file)
+    arn, because = _candidate_arn(previous, version, aws)
     try:
         package = aws.client("sagemaker", arn.split(":")[3]).describe_model_package(
             ModelPackageName=arn
@@ -91,7 +90,7 @@ def find_candidate(
         raise PromotionError(
             f"model package {arn} ({because}) cannot be read in {aws.label}: "
             f"{error.response['Error'].get('Message', error)}; check the version and that "
-            f"these credentials may read {previous.name}'s registry"
+            f"these credentials may read {previous.environment.name}'s registry"
         ) from None
     except BotoCoreError as error:
         raise PromotionError(f"{aws.label} cannot be reached to read {arn}: {error}") from None

@@ -7,13 +7,12 @@ gate that failed at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ground.config import EnvironmentConfig
+from ground.config import ModelDeployment
 from ground.layout import BASELINE_CONSTRAINTS_FILE, BASELINE_STATISTICS_FILE
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate
@@ -52,18 +51,6 @@ class CheckResult:
         return f"  {self.gate}: {self.outcome.value}: {self.detail}"
 
 
-@dataclass(frozen=True)
-class Threshold:
-    """A minimum on one metric of evaluation.json's binary_classification_metrics."""
-
-    metric: str
-    setting: str
-    minimum: Callable[[EnvironmentConfig], float]
-
-
-THRESHOLDS = (Threshold("auc", "training.min_roc_auc", lambda env: env.training.min_roc_auc),)
-
-
 def check_approved(candidate: Candidate) -> CheckResult:
     status = candidate.package.get("ModelApprovalStatus", "(none)")
     if status == APPROVED:
@@ -83,7 +70,10 @@ def _read_evaluation(uri: str, candidate: Candidate, aws: AwsTarget) -> dict:
     return json.loads(body)
 
 
-def check_metrics(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarget) -> CheckResult:
+def check_metrics(candidate: Candidate, target: ModelDeployment, aws: AwsTarget) -> CheckResult:
+    """Does the package's evaluation meet the target's gate (the model's metric, the target's
+    threshold)?"""
+    layout = target.problem.layout
     statistics = (
         candidate.package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {})
     )
@@ -96,46 +86,44 @@ def check_metrics(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarge
             "through the training pipeline, which attaches evaluation.json",
         )
     try:
-        metrics = _read_evaluation(uri, candidate, aws)["binary_classification_metrics"]
+        metrics = _read_evaluation(uri, candidate, aws)[layout]
     except (BotoCoreError, ClientError, StorageError, ValueError, KeyError, TypeError) as error:
         return CheckResult(
             "metrics",
             Outcome.FAILED,
-            f"cannot read binary_classification_metrics from {uri}: {error!r}; the gate "
-            "needs them to compare with the thresholds",
+            f"cannot read {layout} from {uri}: {error!r}; the gate needs them to compare "
+            "with the threshold",
         )
-    verdicts = [_verdict(threshold, metrics, target, uri) for threshold in THRESHOLDS]
-    failed = any(not passed for passed, _ in verdicts)
-    return CheckResult(
-        "metrics",
-        Outcome.FAILED if failed else Outcome.PASSED,
-        "; ".join(text for _, text in verdicts),
-    )
+    passed, text = _verdict(metrics, target, uri)
+    return CheckResult("metrics", Outcome.PASSED if passed else Outcome.FAILED, text)
 
 
-def _verdict(
-    threshold: Threshold, metrics: dict, target: EnvironmentConfig, uri: str
-) -> tuple[bool, str]:
-    minimum = threshold.minimum(target)
-    value = (metrics.get(threshold.metric) or {}).get("value")
+def _verdict(metrics: dict, target: ModelDeployment, uri: str) -> tuple[bool, str]:
+    metric = target.model.gate_metric
+    threshold = target.gate_threshold
+    at_least = target.problem.gate_metrics[metric] == "at_least"
+    value = (metrics.get(metric) or {}).get("value")
     if not isinstance(value, int | float):
-        return False, f"{threshold.metric} is missing from {uri}"
-    requirement = f"{target.name}'s {threshold.setting} {minimum}"
-    if value < minimum:
-        return False, f"{threshold.metric} {value:.4f} is below {requirement}"
-    return True, f"{threshold.metric} {value:.4f} meets {requirement}"
+        return False, f"{metric} is missing from {uri}"
+    requirement = (
+        f"{target.environment.name}'s gate ({'at least' if at_least else 'at most'} {threshold})"
+    )
+    if (value < threshold) if at_least else (value > threshold):
+        return False, f"{metric} {value:.4f} does not meet {requirement}"
+    return True, f"{metric} {value:.4f} meets {requirement}"
 
 
-def monitors(config: EnvironmentConfig) -> bool:
-    """Does the environment run Model Monitor (and so need the pinned model's baseline)?"""
-    return config.monitoring.model_monitor.enabled and not config.serving.is_serverless
+def monitors(deployment: ModelDeployment) -> bool:
+    """Does the model run Model Monitor there (and so need the pinned package's baseline)?"""
+    return deployment.monitoring.model_monitor.enabled and not deployment.serving.is_serverless
 
 
-def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarget) -> CheckResult:
+def check_baseline(candidate: Candidate, target: ModelDeployment, aws: AwsTarget) -> CheckResult:
     """Does the package carry the data-quality baseline the target's Model Monitor needs?"""
     folder = candidate.baseline_uri
+    name = target.environment.name
     if not monitors(target):
-        detail = f"{target.name} runs no Model Monitor"
+        detail = f"{name} runs no Model Monitor for {target.name}"
         return CheckResult(
             "baseline", Outcome.PASSED, f"{detail}; pinned with it: {folder or 'none'}"
         )
@@ -143,7 +131,7 @@ def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarg
         return CheckResult(
             "baseline",
             Outcome.PASSED,
-            f"{target.name} monitors against its own monitoring.model_monitor.baseline_uri "
+            f"{name} monitors against its own monitoring.model_monitor.baseline_uri "
             f"{target.monitoring.model_monitor.baseline_uri}",
         )
     if folder is None:
@@ -152,7 +140,7 @@ def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarg
             Outcome.FAILED,
             f"{candidate.label} records no DriftCheckBaselines.ModelDataQuality with "
             f"{BASELINE_STATISTICS_FILE} and {BASELINE_CONSTRAINTS_FILE} in one folder, and "
-            f"{target.name}'s Model Monitor needs them; register it through the training "
+            f"{name}'s Model Monitor needs them; register it through the training "
             "pipeline, which records preprocess.py's baseline",
         )
     s3 = aws.client("s3", candidate.region)
@@ -165,7 +153,7 @@ def check_baseline(candidate: Candidate, target: EnvironmentConfig, aws: AwsTarg
                 "baseline",
                 Outcome.FAILED,
                 f"cannot read {folder}{name}, the baseline {candidate.label} records: "
-                f"{error!r}; {target.name}'s Model Monitor would fail on every run",
+                f"{error!r}; {name}'s Model Monitor would fail on every run",
             )
     return CheckResult("baseline", Outcome.PASSED, f"{folder} holds the data-quality baseline")
 
@@ -180,9 +168,10 @@ def _served_packages(sagemaker, endpoint: dict) -> set[str]:
     return served
 
 
-def check_served(candidate: Candidate, previous: EnvironmentConfig, aws: AwsTarget) -> CheckResult:
-    """Does the previous environment's endpoint serve the candidate right now?"""
-    name = previous.endpoint_name
+def check_served(candidate: Candidate, deployment: ModelDeployment, aws: AwsTarget) -> CheckResult:
+    """Does the previous environment's endpoint of the model serve the candidate right now?"""
+    name = deployment.endpoint_name
+    previous = deployment.environment
     if aws.emulator is None:
         caller, why = aws.caller_account(previous.region)
         if caller is None:
@@ -228,7 +217,7 @@ def check_served(candidate: Candidate, previous: EnvironmentConfig, aws: AwsTarg
 
 
 def run_checks(
-    candidate: Candidate, previous: EnvironmentConfig, target: EnvironmentConfig, aws: AwsTarget
+    candidate: Candidate, previous: ModelDeployment, target: ModelDeployment, aws: AwsTarget
 ) -> list[CheckResult]:
     return [
         check_approved(candidate),

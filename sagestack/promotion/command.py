@@ -1,11 +1,13 @@
-"""`sagestack promote --to ENV`: move a model one environment up, through a reviewed pin.
+"""`sagestack promote --to ENV [--model NAME]`: move a model one environment up, through a
+reviewed pin.
 
 Finds the candidate (what the previous environment pins, or `--version N` of its registry),
-checks that it is Approved, that its recorded metrics meet the target's thresholds, that it
-carries the data-quality baseline the target's Model Monitor needs and that the previous
-environment's endpoint serves it, then rewrites only `serving.model` in `config/<ENV>.yaml`
-(the package ARN and its baseline folder) and prints the `cdk diff` that change causes.
-Commit the file and open a pull request: deploying is the delivery pipeline's job.
+checks that it is Approved, that its recorded metrics meet the target's gate, that it carries
+the data-quality baseline the target's Model Monitor needs and that the previous environment's
+endpoint serves it, then rewrites only `environments.<ENV>.serving.model` in
+`config/models/<NAME>.yaml` (the package ARN and its baseline folder) and prints the `cdk diff`
+that change causes. Commit the file and open a pull request: deploying is the delivery
+pipeline's job. `--model` may be left out when the target hosts one model.
 
 Exit status: 0 promoted (or already pinned), 1 refused or failed.
 """
@@ -16,23 +18,26 @@ import argparse
 import difflib
 from pathlib import Path
 
-from ground.config import ConfigError, EnvironmentConfig, load_environment
+from ground.config import ConfigError, ModelDeployment, load_environments
 from ground.config.loader import CONFIG_DIR, environment_names
 from sagestack.cdk_cli import CdkError
 from sagestack.local import emulator
 from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate, PromotionError, find_candidate
 from sagestack.promotion.checks import Outcome, run_checks
-from sagestack.promotion.pin import PinError, rewrite_pin
+from sagestack.promotion.pin import PinError, pin_path, rewrite_pin
 from sagestack.promotion.preview import preview_pin
 
 
-def _environments(config_dir: Path, target: str) -> tuple[EnvironmentConfig, EnvironmentConfig]:
-    """The previous environment and the target, in promotion order."""
+def _deployments(
+    config_dir: Path, target: str, model: str | None
+) -> tuple[ModelDeployment, ModelDeployment]:
+    """The model in the previous environment and in the target, in promotion order."""
     names = environment_names(config_dir)
     if target not in names:
         raise PromotionError(
-            f"--to {target}: {config_dir} has no {target}.yaml (environments: {', '.join(names)})"
+            f"--to {target}: {config_dir} declares no environment {target} "
+            f"(environments: {', '.join(names)})"
         )
     index = names.index(target)
     if index == 0:
@@ -40,11 +45,22 @@ def _environments(config_dir: Path, target: str) -> tuple[EnvironmentConfig, Env
             f"--to {target}: {target} is the first environment; models enter it from its own "
             "training pipeline, not by promotion"
         )
-    previous = names[index - 1]
-    return (
-        load_environment(config_dir / f"{previous}.yaml"),
-        load_environment(config_dir / f"{target}.yaml"),
-    )
+    before, after = load_environments([names[index - 1], target], config_dir)
+    hosted = [d.name for d in after.models]
+    if model is None:
+        if len(hosted) != 1:
+            raise PromotionError(
+                f"--model: {target} hosts {len(hosted)} models ({', '.join(hosted) or 'none'}); "
+                "name the one to promote"
+            )
+        model = hosted[0]
+    for environment in (before, after):
+        if model not in {d.name for d in environment.models}:
+            raise PromotionError(
+                f"--model {model}: {environment.name} does not host it; list {environment.name} "
+                f"under environments in config/models/{model}.yaml first"
+            )
+    return before.model(model), after.model(model)
 
 
 def _aws_target(args: argparse.Namespace) -> AwsTarget:
@@ -59,11 +75,14 @@ def _aws_target(args: argparse.Namespace) -> AwsTarget:
     return AwsTarget(running)
 
 
-def _print_preview(config_dir: Path, target: str, new_text: str, diff_file: Path | None) -> None:
+def _print_preview(
+    config_dir: Path, target: ModelDeployment, new_text: str, diff_file: Path | None
+) -> None:
     """The cdk diff and its risks, printed, or written to `diff_file` and summed up."""
-    review = preview_pin(config_dir, target, new_text)
+    review = preview_pin(config_dir, target.environment.name, target.model_file, new_text)
+    where = f"{target.environment.name} ({target.name})"
     changed = [stack for stack in review.stacks if stack.diff.status != "unchanged"]
-    lines = [f"cdk diff of {target} (offline, current pin → new pin):"]
+    lines = [f"cdk diff of {where} (offline, current pin → new pin):"]
     lines += [stack.cdk_diff + "\n" for stack in changed] or ["  no template changes"]
     lines += [
         f"  risk: {risk.category.value}: {risk.location}: {risk.detail}" for risk in review.risks
@@ -74,26 +93,24 @@ def _print_preview(config_dir: Path, target: str, new_text: str, diff_file: Path
     diff_file.parent.mkdir(parents=True, exist_ok=True)
     diff_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(
-        f"cdk diff of {target}: {len(changed)} stack(s) change, {len(review.risks)} risk(s) "
+        f"cdk diff of {where}: {len(changed)} stack(s) change, {len(review.risks)} risk(s) "
         f"for the reviewer; written to {diff_file}"
     )
 
 
 def promote(args: argparse.Namespace) -> int:
     config_dir: Path = args.config_dir
-    previous, target = _environments(config_dir, args.to)
-    target_file = config_dir / f"{target.name}.yaml"
+    previous, target = _deployments(config_dir, args.to, args.model)
+    target_file = target.model_file
     aws = _aws_target(args)
-    candidate: Candidate = find_candidate(
-        previous, args.version, aws, str(config_dir / f"{previous.name}.yaml")
-    )
+    candidate: Candidate = find_candidate(previous, args.version, aws)
     print(f"candidate: {candidate.arn} ({candidate.chosen_because}), read from {aws.label}")
     current = target.serving.model
     if current is not None and (current.arn, current.baseline_uri) == (
         candidate.arn,
         candidate.baseline_uri,
     ):
-        print(f"{target_file} already pins it, with its baseline; nothing to do")
+        print(f"{target.pin_field('model')} already pins it, with its baseline; nothing to do")
         return 0
     results = run_checks(candidate, previous, target, aws)
     for result in results:
@@ -103,7 +120,13 @@ def promote(args: argparse.Namespace) -> int:
         print(f"refused: {', '.join(failed)} check(s) failed; {target_file} is unchanged")
         return 1
     old_text = target_file.read_text(encoding="utf-8")
-    new_text = rewrite_pin(old_text, candidate.arn, str(target_file), candidate.baseline_uri)
+    new_text = rewrite_pin(
+        old_text,
+        pin_path(target.environment.name),
+        candidate.arn,
+        str(target_file),
+        candidate.baseline_uri,
+    )
     print(
         "".join(
             difflib.unified_diff(
@@ -116,7 +139,7 @@ def promote(args: argparse.Namespace) -> int:
         end="",
     )
     if not args.no_diff:
-        _print_preview(config_dir, target.name, new_text, args.diff_file)
+        _print_preview(config_dir, target, new_text, args.diff_file)
     if args.dry_run:
         print(f"dry run: {target_file} is unchanged")
         return 0
@@ -145,6 +168,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--to", required=True, metavar="ENV", help="environment to promote into")
     parser.add_argument(
+        "--model", metavar="NAME", help="the model to promote (needed when ENV hosts several)"
+    )
+    parser.add_argument(
         "--version",
         type=int,
         help="promote this version of the previous environment's registry "
@@ -154,7 +180,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--config-dir",
         type=Path,
         default=CONFIG_DIR,
-        help="folder of the environment files (default: the project's config/)",
+        help="the config folder: platform.yaml, environments, models/ (default: config/)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="check and show the change, write nothing"

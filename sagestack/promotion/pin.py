@@ -1,4 +1,5 @@
-"""Rewriting the model pin (`serving.model`) of one environment file, and nothing else.
+"""Rewriting a model's pin (`environments.<env>.serving.model` of config/models/<name>.yaml),
+and nothing else.
 
 ruamel.yaml's round trip keeps comments, quotes, flow mappings and key order. What it cannot
 promise (indentation it guesses differently, a `~` it spells `null`) is caught by comparing
@@ -33,59 +34,85 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _pin_lines(document: CommentedMap, total: int) -> range:
-    """Line numbers (0-based) from `model:` up to the key that follows it."""
-    serving = document["serving"]
-    keys = list(serving)
-    start = serving.lc.key("model")[0]
-    index = keys.index("model")
-    if index + 1 < len(keys):
-        return range(start, serving.lc.key(keys[index + 1])[0])
-    top = list(document)
-    following = top.index("serving") + 1
-    return range(start, document.lc.key(top[following])[0] if following < len(top) else total)
+def _next_key_line(document: CommentedMap, path: tuple[str, ...], total: int) -> int:
+    """The line (0-based) of the first key after `path`'s key, at its depth or above."""
+    for depth in range(len(path), 0, -1):
+        parent = document
+        for key in path[: depth - 1]:
+            parent = parent[key]
+        keys = list(parent)
+        index = keys.index(path[depth - 1])
+        if index + 1 < len(keys):
+            return int(parent.lc.key(keys[index + 1])[0])
+    return total
 
 
-def _check_only_pin_changed(original: str, rewritten: str, pin: range, where: str) -> None:
+def _pin_lines(document: CommentedMap, path: tuple[str, ...], total: int) -> range:
+    """Line numbers (0-based) from the pin's key up to the key that follows it."""
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    start = int(parent.lc.key(path[-1])[0])
+    return range(start, _next_key_line(document, path, total))
+
+
+def _check_only_pin_changed(
+    original: str, rewritten: str, pin: range, where: str, field: str
+) -> None:
     old, new = original.splitlines(), rewritten.splitlines()
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, _, _ in matcher.get_opcodes():
         if tag != "equal" and not (pin.start <= i1 and i2 <= pin.stop):
             raise PinError(
-                f"{where}: rewriting serving.model would also change line {i1 + 1} "
+                f"{where}: rewriting {field} would also change line {i1 + 1} "
                 f"({old[i1].strip() if i1 < len(old) else 'end of file'!r}); the file's layout "
-                "differs from what sagestack writes back: set serving.model by hand"
+                f"differs from what sagestack writes back: set {field} by hand"
             )
 
 
-def rewrite_pin(text: str, arn: str, where: str, baseline_uri: str | None = None) -> str:
-    """`text` with `serving.model` set to `{arn, baseline_uri}`; every other line unchanged.
+def pin_path(environment: str) -> tuple[str, ...]:
+    """Where a model file pins the package an environment serves."""
+    return ("environments", environment, "serving", "model")
+
+
+def _parent(document: object, path: tuple[str, ...]) -> CommentedMap | None:
+    node = document
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, CommentedMap) else None
+    return node if isinstance(node, CommentedMap) and path[-1] in node else None
+
+
+def rewrite_pin(
+    text: str, path: tuple[str, ...], arn: str, where: str, baseline_uri: str | None = None
+) -> str:
+    """`text` with the pin at `path` set to `{arn, baseline_uri}`; every other line unchanged.
 
     An existing mapping pin is updated in place, so comments attached to its keys survive.
     Without a baseline the pin holds the ARN alone.
     """
+    field = ".".join(path)
     yaml = _yaml()
     try:
         document = yaml.load(text)
     except YAMLError as error:
         raise PinError(f"{where}: not valid YAML: {error}") from None
-    serving = document.get("serving") if isinstance(document, CommentedMap) else None
-    if not isinstance(serving, CommentedMap) or "model" not in serving:
+    parent = _parent(document, path)
+    if parent is None:
         raise PinError(
-            f"{where}: has no serving.model key; add `serving:` with `model: null` and a "
-            "serverless or instance variant, then promote again"
+            f"{where}: has no {field} key; add it (`model: null` under the environment's "
+            "serving), then promote again"
         )
-    pin_lines = _pin_lines(document, len(text.splitlines()))
+    pin_lines = _pin_lines(document, path, len(text.splitlines()))
     pin = {"arn": arn} if baseline_uri is None else {"arn": arn, "baseline_uri": baseline_uri}
-    current = serving["model"]
+    current = parent[path[-1]]
     if isinstance(current, CommentedMap):
         for key in [key for key in current if key not in pin]:
             del current[key]
         current.update(pin)
     else:
-        serving["model"] = CommentedMap(pin)
+        parent[path[-1]] = CommentedMap(pin)
     output = io.StringIO()
     yaml.dump(document, output)
     rewritten = output.getvalue()
-    _check_only_pin_changed(text, rewritten, pin_lines, where)
+    _check_only_pin_changed(text, rewritten, pin_lines, where, field)
     return rewritten

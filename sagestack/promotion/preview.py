@@ -16,15 +16,14 @@ from sagestack.cdk_cli import PROJECT_ROOT, SynthJob, synth_all
 from sagestack.review.engine import Review, review_assemblies
 
 
-def preview_pin(config_dir: Path, target: str, new_text: str) -> Review:
-    """Review of `target`'s stacks before and after its config file becomes `new_text`."""
+def preview_pin(config_dir: Path, target: str, model_file: Path, new_text: str) -> Review:
+    """Review of `target`'s stacks before and after `model_file` becomes `new_text`."""
     with tempfile.TemporaryDirectory(prefix="sagestack-promote-") as scratch:
         work = Path(scratch)
         new_config = work / "config"
-        new_config.mkdir()
-        for path in config_dir.glob("*.yaml"):
-            shutil.copy2(path, new_config / path.name)
-        (new_config / f"{target}.yaml").write_text(new_text, encoding="utf-8")
+        shutil.copytree(config_dir, new_config)
+        relative = Path(model_file).resolve().relative_to(Path(config_dir).resolve())
+        (new_config / relative).write_text(new_text, encoding="utf-8")
         synth_all(
             SynthJob(
                 PROJECT_ROOT,

@@ -7,11 +7,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ground.config.loader import ENVIRONMENT_ORDER
 from sagestack.assembly import CloudAssembly, StackTemplate, environment_of
 from sagestack.cdk_cli import diff_template
 from sagestack.review.compare import StackDiff, compare_templates
 from sagestack.review.risks import Category, Risk, acknowledgment_risks, stack_risks
+
+
+# The committed platform's order (config/platform.yaml); other environments sort after it.
+PROMOTION_ORDER = ("dev", "staging", "prod")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Review:
 
 def environment_sort_key(name: str) -> tuple[int, str]:
     """dev, staging, prod first, in promotion order; then the others by name."""
-    order = list(ENVIRONMENT_ORDER)
+    order = list(PROMOTION_ORDER)
     return (order.index(name) if name in order else len(order), name)
 
 

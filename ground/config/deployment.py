@@ -1,0 +1,271 @@
+"""A model in one environment: the environment's defaults, the model's overrides, and the rules
+that only hold once both are known (pins, baselines, production rules, physical names).
+
+Sections merge in three layers, later ones winning: the environment's defaults
+(`config/<env>.yaml`), the model's model-wide sections, then its `environments.<env>` sections.
+A problem is reported against the file and field that set the value at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ground import naming
+from ground.config.environment import MIN_PRODUCTION_INSTANCES, EnvironmentConfig
+from ground.config.errors import ConfigError, describe
+from ground.config.model import HyperparameterValue, ModelConfig
+from ground.config.monitoring import MonitoringConfig
+from ground.config.serving import ServingConfig
+from ground.config.training import TrainingConfig
+from ground.layout import ARTIFACTS_BUCKET, split_s3_uri
+from ground.problems import PROBLEM_TYPES, ProblemType
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+VARIANT_KINDS = ("serverless", "instance")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file's contribution to a section: where it is, under which field, what it sets."""
+
+    path: Path
+    prefix: str
+    values: Mapping[str, Any]
+
+    def sets(self, location: tuple[str | int, ...]) -> bool:
+        value: Any = self.values
+        for part in location:
+            if not isinstance(value, Mapping) or part not in value:
+                return False
+            value = value[part]
+        return True
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` over `base`, mappings merged key by key. Choosing one variant kind (serverless
+    or instance) drops the other, so a model can serve differently from its environment."""
+    merged = dict(base)
+    if any(kind in override for kind in VARIANT_KINDS):
+        for kind in VARIANT_KINDS:
+            merged.pop(kind, None)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merged_section(section: type[SectionT], layers: list[Layer]) -> SectionT:
+    """The section validated from its layers; ConfigError naming the file that set each fault."""
+    data: dict[str, Any] = {}
+    for layer in layers:
+        data = deep_merge(data, layer.values)
+    try:
+        return section.model_validate(data)
+    except ValidationError as error:
+        lines = []
+        for item in error.errors():
+            location = tuple(item["loc"])
+            owner = next(
+                (layer for layer in reversed(layers) if layer.values and layer.sets(location)),
+                next((layer for layer in reversed(layers) if layer.values), layers[0]),
+            )
+            lines.append(describe(item, owner.path, owner.prefix))
+        raise ConfigError("\n".join(lines)) from None
+
+
+@dataclass(frozen=True)
+class ModelDeployment:
+    """One model as one environment hosts it."""
+
+    environment: EnvironmentConfig
+    model: ModelConfig
+    environment_file: Path
+    model_file: Path
+    training: TrainingConfig
+    serving: ServingConfig
+    monitoring: MonitoringConfig
+    hyperparameters: dict[str, HyperparameterValue]
+    gate_threshold: float
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def problem(self) -> ProblemType:
+        return PROBLEM_TYPES[self.model.problem_type]
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of the model's physical names here, e.g. `sagestack-dev-churn`."""
+        return naming.model_prefix(self.environment.prefix, self.model.name)
+
+    @property
+    def registry_group(self) -> str:
+        return self.prefix
+
+    @property
+    def endpoint_name(self) -> str:
+        instance = self.serving.instance
+        return naming.endpoint_name(self.prefix, instance.instance_type if instance else None)
+
+    def pin_field(self, field: str) -> str:
+        return f"{self.model_file}: environments.{self.environment.name}.serving.{field}"
+
+    def source_environment_prefix(self) -> str | None:
+        """The environment prefix of the pinned package's registry group (None: no pin)."""
+        pin = self.serving.model
+        if pin is None:
+            return None
+        return pin.group_name.removesuffix(f"-{self.model.name}")
+
+    def monitor_baseline_uri(self) -> str:
+        """What Model Monitor compares traffic with: the override, else the pin's baseline."""
+        override = self.monitoring.model_monitor.baseline_uri
+        pin = self.serving.model
+        return override or (pin.baseline_uri if pin and pin.baseline_uri else "")
+
+
+def deploy(
+    environment: EnvironmentConfig,
+    model: ModelConfig,
+    files: tuple[Path, Path],
+    environment_prefixes: Mapping[str, str],
+) -> ModelDeployment:
+    """`model` in `environment`; ConfigError naming file and field for every rule it breaks.
+    `environment_prefixes` are the platform's environments (name -> prefix), whose registries
+    a pin may name."""
+    environment_file, model_file = files
+    overrides = model.environments[environment.name]
+    own = f"environments.{environment.name}."
+
+    def layers(section: str) -> list[Layer]:
+        default: BaseModel = getattr(environment, section)
+        return [
+            Layer(environment_file, f"{section}.", default.model_dump(exclude_unset=True)),
+            Layer(model_file, f"{section}.", getattr(model, section)),
+            Layer(model_file, f"{own}{section}.", getattr(overrides, section)),
+        ]
+
+    deployment = ModelDeployment(
+        environment=environment,
+        model=model,
+        environment_file=environment_file,
+        model_file=model_file,
+        training=merged_section(TrainingConfig, layers("training")),
+        serving=merged_section(ServingConfig, layers("serving")),
+        monitoring=merged_section(MonitoringConfig, layers("monitoring")),
+        hyperparameters={**model.hyperparameters, **overrides.hyperparameters},
+        gate_threshold=overrides.gate.threshold if overrides.gate else model.gate.threshold,
+    )
+    problems = [
+        *_pin_problems(deployment, environment_prefixes),
+        *_monitor_problems(deployment),
+        *_production_problems(deployment),
+        *_name_problems(deployment),
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return deployment
+
+
+def _pin_problems(deployment: ModelDeployment, prefixes: Mapping[str, str]) -> list[str]:
+    pin = deployment.serving.model
+    if pin is None:
+        return []
+    environment = deployment.environment
+    groups = {
+        naming.model_prefix(prefix, deployment.name): name for name, prefix in prefixes.items()
+    }
+    problems = []
+    if pin.group_name not in groups:
+        problems.append(
+            f"{deployment.pin_field('model')}: model package group '{pin.group_name}' is not a "
+            f"registry group of model {deployment.name} ({', '.join(sorted(groups))})"
+        )
+    if pin.source_region(environment.region) != environment.region:
+        problems.append(
+            f"{deployment.pin_field('model.arn')}: the package is in region "
+            f"{pin.source_region(environment.region)}, the environment in {environment.region}; "
+            "pin a package registered in the environment's region"
+        )
+    return problems
+
+
+def _monitor_problems(deployment: ModelDeployment) -> list[str]:
+    monitor = deployment.monitoring.model_monitor
+    if not monitor.enabled or deployment.serving.model is None:
+        return []
+    where = f"{deployment.model_file}: environments.{deployment.environment.name}.monitoring."
+    where += "model_monitor"
+    if deployment.serving.is_serverless:
+        return [
+            f"{where}.enabled: serverless endpoints capture no data to monitor; set it to false "
+            "or serve from an instance variant"
+        ]
+    uri = deployment.monitor_baseline_uri()
+    field = (
+        f"{where}.baseline_uri"
+        if monitor.baseline_uri
+        else deployment.pin_field("model.baseline_uri")
+    )
+    if not uri:
+        return [
+            f"{field}: the pin names no data-quality baseline, and Model Monitor needs one; pin "
+            "with `sagestack promote` (it copies the package's DriftCheckBaselines), set it to "
+            "the baseline/ folder of the model's training run, or set "
+            "monitoring.model_monitor.enabled to false"
+        ]
+    bucket, _ = split_s3_uri(uri)
+    if not ARTIFACTS_BUCKET.match(bucket):
+        return [
+            f"{field}: baseline {uri} is not in a platform artifacts bucket "
+            "(<prefix>-ml-artifacts-<account>-<region>)"
+        ]
+    return []
+
+
+def _production_problems(deployment: ModelDeployment) -> list[str]:
+    environment = deployment.environment
+    if not environment.production or deployment.serving.model is None:
+        return []
+    waived = environment.production_exceptions
+    where = f"{deployment.model_file}: environments.{environment.name}.serving"
+    problems = []
+    instance = deployment.serving.instance
+    if instance is None and not waived.single_instance:
+        problems.append(
+            f"{where}: a production endpoint runs on instances (at least "
+            f"{MIN_PRODUCTION_INSTANCES}); give an instance variant, or explain in "
+            f"{deployment.environment_file}: production_exceptions.single_instance"
+        )
+    low = (
+        min(instance.initial_count, deployment.serving.autoscaling.min_capacity) if instance else 0
+    )
+    if instance and low < MIN_PRODUCTION_INSTANCES and not waived.single_instance:
+        problems.append(
+            f"{where}: a production endpoint keeps at least {MIN_PRODUCTION_INSTANCES} "
+            f"instances (initial_count and autoscaling.min_capacity); raise them, or explain in "
+            f"{deployment.environment_file}: production_exceptions.single_instance"
+        )
+    if instance and not deployment.serving.guardrails.enabled and not waived.no_guardrails:
+        problems.append(
+            f"{where}.guardrails.enabled: a production endpoint deploys with guardrails; turn "
+            f"them on, or explain in {deployment.environment_file}: "
+            "production_exceptions.no_guardrails"
+        )
+    return problems
+
+
+def _name_problems(deployment: ModelDeployment) -> list[str]:
+    return [
+        f"{deployment.model_file}: name: {problem}"
+        for problem in naming.length_problems(deployment.prefix, deployment.endpoint_name)
+    ]
