@@ -141,7 +141,7 @@ class NetworkStack(Stack):
         if provider is not None:
             handler = cfn_resource(provider.node.find_child("Handler"))
             # Its DependsOn on the role repeats what the Role GetAtt enforces (cfn-lint W3005).
-            handler.remove_dependency(cfn_resource(provider.node.find_child("Role")))
+            handler.remove_resource_dependency(cfn_resource(provider.node.find_child("Role")))
             checkov_skip(
                 handler,
                 DEFAULT_SG_PROVIDER_CONCURRENCY,

@@ -23,6 +23,8 @@ _METRICS = (
     ("validation:logloss", "validation-logloss"),
     ("train:auc", "train-auc"),
     ("train:logloss", "train-logloss"),
+    ("validation:accuracy", "validation-accuracy"),
+    ("validation:rmse", "validation-rmse"),
 )
 
 METRIC_DEFINITIONS: list[dict[str, str]] = [

@@ -12,7 +12,6 @@ from sagestack.cdk_cli import diff_template
 from sagestack.review.compare import StackDiff, compare_templates
 from sagestack.review.risks import Category, Risk, acknowledgment_risks, stack_risks
 
-
 # The committed platform's order (config/platform.yaml); other environments sort after it.
 PROMOTION_ORDER = ("dev", "staging", "prod")
 

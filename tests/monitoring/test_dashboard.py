@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.serving.pinned import PINNED, only, resources
+from tests.serving.pinned import MODEL, PINNED, only, resources
 
 
 def _widgets(template: dict) -> dict[str, dict]:
@@ -32,7 +32,7 @@ def _metric_names(widget: dict) -> list[str]:
 
 @pytest.mark.parametrize("env", PINNED)
 def test_one_dashboard_per_environment_with_traffic_latency_errors_pipelines(pinned, env):
-    template = pinned.raw(env, "monitoring")
+    template = pinned.raw(env, f"{MODEL}-monitoring")
     dashboard = only(template, "AWS::CloudWatch::Dashboard")
     assert dashboard["DashboardName"] == f"sagestack-{env}"
     widgets = _widgets(template)
@@ -61,13 +61,13 @@ def test_one_dashboard_per_environment_with_traffic_latency_errors_pipelines(pin
 
 
 @pytest.mark.parametrize("env", PINNED)
-def test_instance_count_is_drawn_against_the_autoscaling_bounds(pinned, configs, env) -> None:
-    widgets = _widgets(pinned.raw(env, "monitoring"))
-    if configs[env].serving.is_serverless:
+def test_instance_count_is_drawn_against_the_autoscaling_bounds(pinned, environments, env) -> None:
+    widgets = _widgets(pinned.raw(env, f"{MODEL}-monitoring"))
+    if environments[env].model(MODEL).serving.is_serverless:
         assert "Instances in service" not in widgets
         assert not any(title.startswith("Utilization") for title in widgets)
         return
-    scaling = configs[env].serving.autoscaling
+    scaling = environments[env].model(MODEL).serving.autoscaling
     instances = widgets["Instances in service"]["properties"]
     bounds = {a["label"]: a["value"] for a in instances["annotations"]["horizontal"]}
     assert bounds == {"min": scaling.min_capacity, "max": scaling.max_capacity}
@@ -80,8 +80,10 @@ def test_instance_count_is_drawn_against_the_autoscaling_bounds(pinned, configs,
 
 
 @pytest.mark.parametrize("env", PINNED)
-def test_alarm_panel_lists_every_alarm_and_monitor_violations_are_graphed(pinned, configs, env):
-    widgets = _widgets(pinned.raw(env, "monitoring"))
+def test_alarm_panel_lists_every_alarm_and_monitor_violations_are_graphed(
+    pinned, environments, env
+):
+    widgets = _widgets(pinned.raw(env, f"{MODEL}-monitoring"))
     shown = {arn.rsplit(":", 1)[1] for arn in widgets["Alarms"]["properties"]["alarms"]}
     expected = {
         a["Properties"].get("AlarmName")
@@ -91,7 +93,7 @@ def test_alarm_panel_lists_every_alarm_and_monitor_violations_are_graphed(pinned
     }
     assert shown == expected
     monitor = [t for t in widgets if t.startswith("Model Monitor")]
-    assert bool(monitor) == configs[env].monitoring.model_monitor.enabled
+    assert bool(monitor) == environments[env].model(MODEL).monitoring.model_monitor.enabled
     if monitor:
         (title,) = monitor
         metrics = widgets[title]["properties"]["metrics"]

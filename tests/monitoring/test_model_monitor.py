@@ -8,6 +8,7 @@ import pytest
 
 from ground.images import model_monitor_image
 from tests.serving.pinned import (
+    MODEL,
     PROD_BASELINE,
     STAGING_BASELINE,
     PinnedSynth,
@@ -31,35 +32,38 @@ def _statements(template: dict, policy_name: str) -> list[dict]:
 
 
 def test_dev_monitors_nothing(pinned: PinnedSynth) -> None:
-    template = pinned.raw("dev", "monitoring")
+    template = pinned.raw("dev", f"{MODEL}-monitoring")
     for kind in ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::MonitoringSchedule"):
         assert not resources(template, kind)
 
 
 @pytest.mark.parametrize("env", MONITORED)
-def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, configs, env: str) -> None:
-    job = only(pinned.raw(env, "monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
+def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, environments, env: str) -> None:
+    job = only(pinned.raw(env, f"{MODEL}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
     network = job["NetworkConfig"]
     assert network["EnableNetworkIsolation"] is True
     assert network["EnableInterContainerTrafficEncryption"] is True
-    assert len(network["VpcConfig"]["Subnets"]) == configs[env].network.max_azs
+    assert len(network["VpcConfig"]["Subnets"]) == environments[env].config.network.max_azs
     assert "WorkloadSecurityGroup" in dumps(network["VpcConfig"]["SecurityGroupIds"])
     cluster = job["JobResources"]["ClusterConfig"]
     assert "DataKey" in dumps(cluster["VolumeKmsKeyId"])
-    assert cluster["InstanceType"] == configs[env].monitoring.model_monitor.instance_type
+    assert (
+        cluster["InstanceType"]
+        == environments[env].model(MODEL).monitoring.model_monitor.instance_type
+    )
     output = job["DataQualityJobOutputConfig"]
     assert "DataKey" in dumps(output["KmsKeyId"])
     (report,) = output["MonitoringOutputs"]
-    artifacts = f"sagestack-{env}-ml-artifacts-{configs[env].account}-eu-west-1"
+    artifacts = f"sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1"
     assert report["S3Output"]["S3Uri"] == f"s3://{artifacts}/monitoring/data-quality"
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] <= 3600
 
 
 @pytest.mark.parametrize("env", MONITORED)
-def test_job_compares_captured_requests_with_the_baseline(pinned, configs, env: str) -> None:
-    job = only(pinned.raw(env, "monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
+def test_job_compares_captured_requests_with_the_baseline(pinned, environments, env: str) -> None:
+    job = only(pinned.raw(env, f"{MODEL}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
     assert job["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == (
-        configs[env].endpoint_name
+        environments[env].model(MODEL).endpoint_name
     )
     baseline = job["DataQualityBaselineConfig"]
     assert baseline["StatisticsResource"]["S3Uri"] == BASELINES[env] + "statistics.json"
@@ -71,7 +75,7 @@ def test_job_compares_captured_requests_with_the_baseline(pinned, configs, env: 
 
 @pytest.mark.parametrize("env", MONITORED)
 def test_role_reads_the_baseline_where_it_lives(pinned, env: str) -> None:
-    template = pinned.raw(env, "monitoring")
+    template = pinned.raw(env, f"{MODEL}-monitoring")
     name = f"sagestack-{env}-model-monitor"
     (role,) = (
         r["Properties"]
@@ -89,15 +93,19 @@ def test_role_reads_the_baseline_where_it_lives(pinned, env: str) -> None:
 
 
 @pytest.mark.parametrize("env", MONITORED)
-def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, configs, env: str) -> None:
-    template = pinned.raw(env, "monitoring")
+def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, environments, env: str) -> None:
+    template = pinned.raw(env, f"{MODEL}-monitoring")
     schedule = only(template, "AWS::SageMaker::MonitoringSchedule")
     assert schedule["MonitoringScheduleName"] == f"sagestack-{env}-data-quality"
-    assert schedule["EndpointName"] == configs[env].endpoint_name
+    assert schedule["EndpointName"] == environments[env].model(MODEL).endpoint_name
     config = schedule["MonitoringScheduleConfig"]
     assert config["MonitoringType"] == "DataQuality"
     expression = config["ScheduleConfig"]["ScheduleExpression"]
-    assert expression == configs[env].monitoring.model_monitor.schedule == "cron(0 * ? * * *)"
+    assert (
+        expression
+        == environments[env].model(MODEL).monitoring.model_monitor.schedule
+        == "cron(0 * ? * * *)"
+    )
     job_id = next(iter(resources(template, "AWS::SageMaker::DataQualityJobDefinition")))
     assert f'"Fn::GetAtt": ["{job_id}", "JobDefinitionArn"]' in dumps(
         config["MonitoringJobDefinitionName"]
@@ -106,7 +114,7 @@ def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, configs, env: str)
 
 @pytest.mark.parametrize("env", MONITORED)
 def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env: str) -> None:
-    template = pinned.raw(env, "monitoring")
+    template = pinned.raw(env, f"{MODEL}-monitoring")
     schedule_id = next(iter(resources(template, "AWS::SageMaker::MonitoringSchedule")))
     rules = {
         r["Properties"]["Name"]: (i, r["Properties"])

@@ -1,5 +1,5 @@
 """Serving fixtures: the pinned synth, shared with tests/monitoring (one synth in all)."""
 
-from tests.serving.pinned import configs, pinned
+from tests.serving.pinned import environments, pinned
 
-__all__ = ["configs", "pinned"]
+__all__ = ["environments", "pinned"]

@@ -1,16 +1,15 @@
-"""One CLI synth of the app with a model pinned in every environment, shared by both suites.
+"""One CLI synth of the app with every model pinned in every environment, shared by suites.
 
-The committed configs pin nothing until a promotion does, so these tests copy them and pin:
-  dev      {group, version} of its own registry (serverless endpoint)
-  staging  dev's package by ARN, and an explicit baseline_uri (instance endpoint, guardrails)
-  prod     dev's package by ARN with its baseline (as promote pins), a batch schedule (min 2)
-  qa       a copy of dev that pins nothing: no serving or monitoring stack, and says so
-Everything else comes from config/*.yaml, so the assertions follow the committed values.
+The committed configs pin nothing until a promotion does, so these tests copy them and pin
+each model (see `_pin`), and add an environment qa that hosts cancer without a pin: no serving
+or monitoring stack there, and the synth says so. Everything else comes from config/, so the
+assertions follow the committed values.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,47 +18,65 @@ import pytest
 import yaml
 from aws_cdk.assertions import Template
 
-from ground.config import EnvironmentConfig, load_environments
+from ground.config import Environment, load_environments
 from ground.config.loader import CONFIG_DIR
 from tests.synth import Assembly, cdk_synth
 
-DEV_PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/3"
-STAGING_BASELINE = (
-    "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/"
-    "models/sagestack-dev-training/run-1/baseline/"
-)
-PROD_BASELINE = (
-    "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/"
-    "models/sagestack-dev-training/run-3/baseline/"
-)
-PROD_BATCH_SCHEDULE = "cron(0 4 * * ? *)"
+MODELS = ("cancer", "wine", "diabetes")
+# The model the per-environment assertions look at; isolation tests look at all of them.
+MODEL = "cancer"
 PINNED = ("dev", "staging", "prod")
 UNPINNED = "qa"
+PROD_BATCH_SCHEDULE = "cron(0 4 * * ? *)"
+ARTIFACTS = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models"
 
 
-def _load(env: str) -> dict:
-    return yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text(encoding="utf-8"))
+def dev_package(model: str) -> str:
+    return f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-{model}/3"
 
 
-def _pin(env: str, data: dict) -> None:
-    serving, monitor = data["serving"], data["monitoring"]["model_monitor"]
-    if env == "dev":
-        serving["model"] = {"group": "sagestack-dev-models", "version": 3}
-        return
-    if env == "staging":
-        serving["model"] = {"arn": DEV_PACKAGE}
-        monitor["baseline_uri"] = STAGING_BASELINE
-    else:
-        serving["model"] = {"arn": DEV_PACKAGE, "baseline_uri": PROD_BASELINE}
-        serving["batch_transform"]["schedule"] = PROD_BATCH_SCHEDULE
+def staging_baseline(model: str) -> str:
+    return f"{ARTIFACTS}/sagestack-dev-{model}-training/run-1/baseline/"
+
+
+def prod_baseline(model: str) -> str:
+    return f"{ARTIFACTS}/sagestack-dev-{model}-training/run-3/baseline/"
+
+
+DEV_PACKAGE = dev_package("cancer")
+STAGING_BASELINE = staging_baseline("cancer")
+PROD_BASELINE = prod_baseline("cancer")
+
+
+def _pin(model: str, environments: dict) -> None:
+    """dev: {group, version} of its own registry (serverless); staging: dev's package by ARN,
+    monitored against an explicit baseline_uri; prod: dev's package with its baseline (as
+    promote pins), and a batch schedule."""
+    environments["dev"]["serving"] = {"model": {"group": f"sagestack-dev-{model}", "version": 3}}
+    environments["staging"]["serving"] = {"model": {"arn": dev_package(model)}}
+    environments["staging"]["monitoring"] = {
+        "model_monitor": {"baseline_uri": staging_baseline(model)}
+    }
+    environments["prod"]["serving"] = {
+        "model": {"arn": dev_package(model), "baseline_uri": prod_baseline(model)},
+        "batch_transform": {"schedule": PROD_BATCH_SCHEDULE},
+    }
 
 
 def _pinned_configs(directory: Path) -> None:
-    for env in PINNED:
-        data = _load(env)
-        _pin(env, data)
-        (directory / f"{env}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    (directory / f"{UNPINNED}.yaml").write_text(yaml.safe_dump(_load("dev")), encoding="utf-8")
+    """config/ with every model pinned in dev, staging and prod, and an environment qa (a
+    copy of dev) that hosts the cancer model without a pin."""
+    shutil.copytree(CONFIG_DIR, directory, dirs_exist_ok=True)
+    for model in MODELS:
+        path = directory / "models" / f"{model}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _pin(model, data["environments"])
+        if model == "cancer":
+            data["environments"][UNPINNED] = {}
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    platform = directory / "platform.yaml"
+    platform.write_text(yaml.safe_dump({"environments": [*PINNED, UNPINNED]}), encoding="utf-8")
+    shutil.copy(directory / "dev.yaml", directory / f"{UNPINNED}.yaml")
 
 
 @dataclass(frozen=True)
@@ -78,8 +95,8 @@ class PinnedSynth:
     def raw(self, env: str, stack: str) -> dict:
         return self.assembly.template(env, stack)
 
-    def configs(self) -> dict[str, EnvironmentConfig]:
-        return {c.name: c for c in load_environments([], self.config_dir)}
+    def environments(self) -> dict[str, Environment]:
+        return {e.name: e for e in load_environments([], self.config_dir)}
 
 
 _SYNTHS: dict[str, PinnedSynth] = {}
@@ -116,5 +133,5 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> PinnedSynth:
 
 
 @pytest.fixture(scope="session")
-def configs(pinned: PinnedSynth) -> dict[str, EnvironmentConfig]:
-    return pinned.configs()
+def environments(pinned: PinnedSynth) -> dict[str, Environment]:
+    return pinned.environments()

@@ -9,9 +9,17 @@ import pytest
 from ground.config.serving import BatchTransformConfig
 from ground.pipeline.walk import reference_problems
 from ml_constructs.batch_transform import batch_transform_definition
-from tests.serving.pinned import PINNED, PROD_BATCH_SCHEDULE, PinnedSynth, dumps, only, resources
+from tests.serving.pinned import (
+    MODEL,
+    PINNED,
+    PROD_BATCH_SCHEDULE,
+    PinnedSynth,
+    dumps,
+    only,
+    resources,
+)
 
-KEY = "arn:aws:kms:eu-west-1:123456789012:key/example"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _definition_from_template(template: dict) -> dict:
@@ -33,14 +41,15 @@ def test_definition_transforms_csv_lines_with_the_platform_key() -> None:
     definition = batch_transform_definition(
         model_name="pinned-model",
         bucket_name="artifacts",
+        batch_prefix="batch/cancer/",
         key_arn=KEY,
         config=BatchTransformConfig(instance_type="ml.m5.xlarge", instance_count=2),
     )
     assert reference_problems(definition) == []
     defaults = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
     assert defaults == {
-        "InputDataUrl": "s3://artifacts/batch/input/",
-        "OutputDataUrl": "s3://artifacts/batch/predictions/",
+        "InputDataUrl": "s3://artifacts/batch/cancer/input/",
+        "OutputDataUrl": "s3://artifacts/batch/cancer/predictions/",
         "InstanceType": "ml.m5.xlarge",
         "InstanceCount": 2,
     }
@@ -65,12 +74,12 @@ def test_definition_transforms_csv_lines_with_the_platform_key() -> None:
 
 @pytest.mark.parametrize("env", PINNED)
 def test_pipeline_runs_the_pinned_isolated_model_under_its_own_role(pinned, env: str) -> None:
-    template = pinned.raw(env, "serving")
+    template = pinned.raw(env, f"{MODEL}-serving")
     pipeline = only(template, "AWS::SageMaker::Pipeline")
-    assert pipeline["PipelineName"] == f"sagestack-{env}-batch-transform"
+    assert pipeline["PipelineName"] == f"sagestack-{env}-{MODEL}-batch-transform"
     role_id = pipeline["RoleArn"]["Fn::GetAtt"][0]
     assert template["Resources"][role_id]["Properties"]["RoleName"] == (
-        f"sagestack-{env}-batch-transform"
+        f"sagestack-{env}-{MODEL}-batch-transform"
     )
     (step,) = _definition_from_template(template)["Steps"]
     model_id = step["Arguments"]["ModelName"].strip("<>").split(".")[0]
@@ -82,7 +91,7 @@ def test_pipeline_runs_the_pinned_isolated_model_under_its_own_role(pinned, env:
 
 def test_prod_runs_on_its_schedule_and_the_others_on_demand(pinned: PinnedSynth) -> None:
     for env in PINNED:
-        rules = resources(pinned.raw(env, "serving"), "AWS::Events::Rule")
+        rules = resources(pinned.raw(env, f"{MODEL}-serving"), "AWS::Events::Rule")
         if env != "prod":
             assert not rules, env
             continue
@@ -90,9 +99,9 @@ def test_prod_runs_on_its_schedule_and_the_others_on_demand(pinned: PinnedSynth)
         assert rule["ScheduleExpression"] == PROD_BATCH_SCHEDULE
         (target,) = rule["Targets"]
         assert target["Arn"] == (
-            "arn:aws:sagemaker:eu-west-1:345678901234:pipeline/sagestack-prod-batch-transform"
+            "arn:aws:sagemaker:eu-west-1:345678901234:pipeline/sagestack-prod-cancer-batch-transform"
         )
         role_id = target["RoleArn"]["Fn::GetAtt"][0]
-        role = pinned.raw(env, "serving")["Resources"][role_id]["Properties"]
-        assert role["RoleName"] == "sagestack-prod-batch-transform-schedule"
+        role = pinned.raw(env, f"{MODEL}-serving")["Resources"][role_id]["Properties"]
+        assert role["RoleName"] == "sagestack-prod-cancer-batch-schedule"
         assert "events.amazonaws.com" in dumps(role["AssumeRolePolicyDocument"])

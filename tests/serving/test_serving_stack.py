@@ -7,7 +7,16 @@ import json
 import pytest
 
 from ml_constructs.compliance import findings
-from tests.serving.pinned import DEV_PACKAGE, PINNED, UNPINNED, PinnedSynth, dumps, only, resources
+from tests.serving.pinned import (
+    DEV_PACKAGE,
+    MODEL,
+    PINNED,
+    UNPINNED,
+    PinnedSynth,
+    dumps,
+    only,
+    resources,
+)
 
 INSTANCE_ENVS = ("staging", "prod")
 ALERTS_TOPIC = "AlertsTopic"
@@ -57,7 +66,7 @@ def test_environment_without_pin_has_no_endpoint_and_says_so(pinned: PinnedSynth
 
 def test_group_and_version_pin_resolves_in_the_environments_own_account(pinned) -> None:
     """dev pins {group: sagestack-dev-models, version: 3}; its account is 123456789012."""
-    models = _models(pinned.raw("dev", "serving"))
+    models = _models(pinned.raw("dev", f"{MODEL}-serving"))
     assert len(models) == 2  # the serverless endpoint's, and batch transform's in the VPC
     for model in models:
         assert model["PrimaryContainer"] == {"ModelPackageName": DEV_PACKAGE}
@@ -65,13 +74,13 @@ def test_group_and_version_pin_resolves_in_the_environments_own_account(pinned) 
 
 @pytest.mark.parametrize("env", INSTANCE_ENVS)
 def test_arn_pin_is_served_as_given(pinned: PinnedSynth, env: str) -> None:
-    (model,) = _models(pinned.raw(env, "serving"))
+    (model,) = _models(pinned.raw(env, f"{MODEL}-serving"))
     assert model["PrimaryContainer"] == {"ModelPackageName": DEV_PACKAGE}
 
 
-def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, configs) -> None:
-    template = pinned.raw("dev", "serving")
-    serverless = configs["dev"].serving.serverless
+def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, environments) -> None:
+    template = pinned.raw("dev", f"{MODEL}-serving")
+    serverless = environments["dev"].model(MODEL).serving.serverless
     config = only(template, "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
     assert variant["ServerlessConfig"] == {
@@ -87,7 +96,7 @@ def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, configs) -
 
 
 def test_dev_batch_model_is_isolated_in_the_vpc_while_the_serverless_one_cannot_be(pinned):
-    template = pinned.raw("dev", "serving")
+    template = pinned.raw("dev", f"{MODEL}-serving")
     isolated = [m for m in _models(template) if m.get("EnableNetworkIsolation")]
     open_models = [m for m in _models(template) if not m.get("EnableNetworkIsolation")]
     assert len(isolated) == 1 and len(open_models) == 1
@@ -103,12 +112,12 @@ def test_dev_batch_model_is_isolated_in_the_vpc_while_the_serverless_one_cannot_
 
 
 @pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_capture(pinned, configs, env):
-    template = pinned.raw(env, "serving")
-    serving = configs[env].serving
+def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_capture(pinned, environments, env):
+    template = pinned.raw(env, f"{MODEL}-serving")
+    serving = environments[env].model(MODEL).serving
     (model,) = _models(template)
     assert model["EnableNetworkIsolation"] is True
-    assert len(model["VpcConfig"]["Subnets"]) == configs[env].network.max_azs
+    assert len(model["VpcConfig"]["Subnets"]) == environments[env].config.network.max_azs
     assert "WorkloadSecurityGroup" in dumps(model["VpcConfig"]["SecurityGroupIds"])
     config = only(template, "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
@@ -121,15 +130,15 @@ def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_capture(pinned, con
     assert capture["KmsKeyId"] == config["KmsKeyId"]
     assert "DataKey" in dumps(config["KmsKeyId"])
     assert capture["DestinationS3Uri"] == (
-        f"s3://sagestack-{env}-ml-artifacts-{configs[env].account}-eu-west-1/data-capture"
+        f"s3://sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1/data-capture"
     )
     assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
 
 
 @pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(pinned, configs, env):
-    template = pinned.raw(env, "serving")
-    guardrails = configs[env].serving.guardrails
+def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(pinned, environments, env):
+    template = pinned.raw(env, f"{MODEL}-serving")
+    guardrails = environments[env].model(MODEL).serving.guardrails
     endpoint = only(template, "AWS::SageMaker::Endpoint")
     policy = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     routing = policy["TrafficRoutingConfiguration"]
@@ -145,7 +154,7 @@ def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(pinned, 
 
 @pytest.mark.parametrize("env", INSTANCE_ENVS)
 def test_endpoint_rolls_back_on_exactly_the_bad_deployment_alarms(pinned, env: str) -> None:
-    template = pinned.raw(env, "serving")
+    template = pinned.raw(env, f"{MODEL}-serving")
     endpoint = only(template, "AWS::SageMaker::Endpoint")
     referenced = {
         alarm["AlarmName"]["Ref"]
@@ -159,9 +168,11 @@ def test_endpoint_rolls_back_on_exactly_the_bad_deployment_alarms(pinned, env: s
 
 
 @pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(pinned, configs, env):
-    template = pinned.raw(env, "serving")
-    scaling = configs[env].serving.autoscaling
+def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(
+    pinned, environments, env
+):
+    template = pinned.raw(env, f"{MODEL}-serving")
+    scaling = environments[env].model(MODEL).serving.autoscaling
     (target_id, target), *more = resources(
         template, "AWS::ApplicationAutoScaling::ScalableTarget"
     ).items()
@@ -169,7 +180,10 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(pinned
     properties = target["Properties"]
     assert properties["MinCapacity"] == scaling.min_capacity
     assert properties["MaxCapacity"] == scaling.max_capacity
-    assert properties["ResourceId"] == f"endpoint/{configs[env].endpoint_name}/variant/primary"
+    assert (
+        properties["ResourceId"]
+        == f"endpoint/{environments[env].model(MODEL).endpoint_name}/variant/primary"
+    )
     assert properties["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in properties["RoleARN"]
     endpoint_id = next(iter(resources(template, "AWS::SageMaker::Endpoint")))
@@ -185,13 +199,15 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(pinned
     assert tracking["ScaleOutCooldown"] == scaling.scale_out_cooldown_seconds
 
 
-def test_prod_keeps_at_least_two_instances_across_zones(pinned, configs) -> None:
-    prod = configs["prod"]
+def test_prod_keeps_at_least_two_instances_across_zones(pinned, environments) -> None:
+    prod = environments["prod"]
     assert prod.serving.autoscaling.min_capacity >= 2
     assert prod.serving.instance.initial_count >= 2
-    target = only(pinned.raw("prod", "serving"), "AWS::ApplicationAutoScaling::ScalableTarget")
+    target = only(
+        pinned.raw("prod", f"{MODEL}-serving"), "AWS::ApplicationAutoScaling::ScalableTarget"
+    )
     assert target["MinCapacity"] >= 2
-    (model,) = _models(pinned.raw("prod", "serving"))
+    (model,) = _models(pinned.raw("prod", f"{MODEL}-serving"))
     assert len(model["VpcConfig"]["Subnets"]) >= 2
 
 
@@ -209,9 +225,9 @@ def test_every_alarm_notifies_the_alerts_topic(pinned: PinnedSynth, env: str) ->
 
 
 @pytest.mark.parametrize("env", PINNED)
-def test_latency_thresholds_are_in_microseconds(pinned, configs, env: str) -> None:
-    template = pinned.raw(env, "serving")
-    alarms = configs[env].monitoring.alarms
+def test_latency_thresholds_are_in_microseconds(pinned, environments, env: str) -> None:
+    template = pinned.raw(env, f"{MODEL}-serving")
+    alarms = environments[env].model(MODEL).monitoring.alarms
     for name, metric, limit_ms in (
         ("model-latency-p99", "ModelLatency", alarms.model_latency_p99_ms),
         ("overhead-latency-p99", "OverheadLatency", alarms.overhead_latency_p99_ms),
@@ -222,22 +238,24 @@ def test_latency_thresholds_are_in_microseconds(pinned, configs, env: str) -> No
         assert stat["Metric"]["MetricName"] == metric and stat["Stat"] == "p99"
         assert alarm["Threshold"] == limit_ms * 1000
         assert {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]} == {
-            "EndpointName": configs[env].endpoint_name,
+            "EndpointName": environments[env].model(MODEL).endpoint_name,
             "VariantName": "primary",
         }
 
 
 @pytest.mark.parametrize("env", PINNED)
-def test_alarm_set_follows_variant_kind_and_expected_traffic(pinned, configs, env: str) -> None:
-    template = pinned.raw(env, "serving")
+def test_alarm_set_follows_variant_kind_and_expected_traffic(
+    pinned, environments, env: str
+) -> None:
+    template = pinned.raw(env, f"{MODEL}-serving")
     names = {
         a["Properties"]["AlarmName"].removeprefix(f"sagestack-{env}-endpoint-")
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
     }
     expected = {"model-latency-p99", "overhead-latency-p99", "5xx-errors", "4xx-rate"}
-    if not configs[env].serving.is_serverless:
+    if not environments[env].model(MODEL).serving.is_serverless:
         expected |= {"cpu-utilization", "memory-utilization", "disk-utilization"}
-    if configs[env].monitoring.alarms.expect_traffic:
+    if environments[env].model(MODEL).monitoring.alarms.expect_traffic:
         expected.add("no-invocations")
     assert names == expected
     if "no-invocations" in names:
@@ -248,7 +266,7 @@ def test_alarm_set_follows_variant_kind_and_expected_traffic(pinned, configs, en
 
 @pytest.mark.parametrize("env", PINNED)
 def test_composite_alarm_says_unhealthy_on_any_alarm_but_client_errors(pinned, env) -> None:
-    template = pinned.raw(env, "serving")
+    template = pinned.raw(env, f"{MODEL}-serving")
     composite = only(template, "AWS::CloudWatch::CompositeAlarm")
     assert composite["AlarmName"] == f"sagestack-{env}-endpoint-unhealthy"
     rule = dumps(composite["AlarmRule"])
@@ -259,7 +277,7 @@ def test_composite_alarm_says_unhealthy_on_any_alarm_but_client_errors(pinned, e
 
 @pytest.mark.parametrize("env", PINNED)
 def test_model_role_reads_the_registering_environments_models_only(pinned, env: str) -> None:
-    template = pinned.raw(env, "serving")
+    template = pinned.raw(env, f"{MODEL}-serving")
     (role,) = [
         r["Properties"]
         for r in resources(template, "AWS::IAM::Role").values()
@@ -289,7 +307,7 @@ def test_model_role_reads_the_registering_environments_models_only(pinned, env: 
 
 @pytest.mark.parametrize("env", PINNED)
 def test_serving_roles_are_platform_roles_without_wildcard_actions(pinned, env: str) -> None:
-    template = pinned.raw(env, "serving")
+    template = pinned.raw(env, f"{MODEL}-serving")
     for role in resources(template, "AWS::IAM::Role").values():
         assert role["Properties"]["RoleName"].startswith(f"sagestack-{env}-")
         assert "Policies" not in role["Properties"]

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ground.config import ConfigError, ModelDeployment, load_environments
+from ground.naming import TRAINING, pipeline_name
 from sagestack.aws_clients import contract_client
 from sagestack.cdk_cli import PROJECT_ROOT, CdkError, run_cdk
 from sagestack.local import emulator
@@ -17,7 +19,17 @@ from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.storage import LocalStorage, S3Storage, Storage, StorageError
 
 INPUT_PARAMETER = "InputDataUrl"
-BUNDLED_DATA_FILE = "breast_cancer.csv"
+
+
+def _model(environment: str, model: str | None) -> ModelDeployment:
+    """The model named, or the environment's only model; ConfigError naming the choices."""
+    (hosting,) = load_environments([environment])
+    if model is not None:
+        return hosting.model(model)
+    if len(hosting.models) != 1:
+        names = ", ".join(d.name for d in hosting.models) or "none"
+        raise ConfigError(f"--model: {environment} hosts {names}; name the model to run")
+    return hosting.models[0]
 
 
 def _overrides(values: list[str]) -> dict[str, str]:
@@ -65,18 +77,24 @@ def publish_assets(source: PipelineSource, storage: Storage) -> None:
         storage.upload_file(asset.path, asset.uri)
 
 
-def seed_input(storage: Storage, input_uri: str, data: Path | None) -> None:
-    """Upload `data` (a file or folder) to the input location; the bundled data if it is empty."""
+def seed_input(
+    storage: Storage, input_uri: str, data: Path | None, sample: str | None = None
+) -> None:
+    """Upload `data` (a file or folder) to the input location; when it is not given and the
+    location is empty, the model's sample data set (one that ships with scikit-learn)."""
     if data is None:
         if storage.list_keys(input_uri):
             print(f"input data: {input_uri} (already there)")
             return
+        if sample is None:
+            raise SystemExit(
+                f"sagestack: {input_uri} is empty and the model names no sample_dataset; "
+                "upload its data there or pass --data FILE"
+            )
         from sagestack import datasets
 
-        data = datasets.write_csv(
-            datasets.breast_cancer(), Path(tempfile.mkdtemp()) / BUNDLED_DATA_FILE
-        )
-        print(f"input data: the bundled breast-cancer set, uploaded to {input_uri}")
+        data = datasets.write_csv(datasets.load(sample), Path(tempfile.mkdtemp()) / f"{sample}.csv")
+        print(f"input data: the bundled {sample} set, uploaded to {input_uri}")
     if not data.exists():
         raise SystemExit(f"sagestack: --data {data} does not exist")
     files = [data] if data.is_file() else sorted(p for p in data.rglob("*") if p.is_file())
@@ -109,7 +127,9 @@ def _run(args: argparse.Namespace) -> int:
                 {},
                 capture=True,
             )
-        source = load_pipeline(args.assembly, args.env, args.pipeline)
+        deployment = _model(args.env, args.model)
+        name = args.pipeline or pipeline_name(deployment.prefix, TRAINING)
+        source = load_pipeline(args.assembly, args.env, name)
         overrides = _overrides(args.parameter)
         s3_client, sagemaker_client, label = _clients(source.region)
         storage = _storage(args.storage, s3_client, label)
@@ -128,9 +148,9 @@ def _run(args: argparse.Namespace) -> int:
         declared = {p["Name"]: p for p in source.definition.get("Parameters", [])}
         if INPUT_PARAMETER in declared:
             input_uri = overrides.get(INPUT_PARAMETER, declared[INPUT_PARAMETER]["DefaultValue"])
-            seed_input(storage, input_uri, args.data)
+            seed_input(storage, input_uri, args.data, deployment.model.data.sample_dataset)
         return report(executor.run(overrides))
-    except (AssemblyError, DefinitionError, StorageError, CdkError) as error:
+    except (AssemblyError, DefinitionError, StorageError, CdkError, ConfigError) as error:
         print(f"sagestack: {error}")
         return 2
 
@@ -151,9 +171,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--env", default="dev", help="environment (default: dev)")
     run.add_argument(
+        "--model",
+        metavar="NAME",
+        help="the model whose pipeline runs (needed when the environment hosts several)",
+    )
+    run.add_argument(
         "--pipeline",
         metavar="NAME",
-        help="which of the environment's pipelines, e.g. sagestack-dev-tuning "
+        help="another of the model's pipelines, e.g. sagestack-dev-cancer-tuning "
         "(default: its training pipeline)",
     )
     run.add_argument(
