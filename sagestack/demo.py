@@ -1,10 +1,11 @@
 """`sagestack demo`: the platform's whole lifecycle on this machine, without an AWS account.
 
-Emulator up → deploy dev with the real CDK CLI → upload the bundled data → run the deployed
-training pipeline locally → approve the registered package → pin it and deploy the serving
-stack → serve the model on the hosting contract → invoke it through boto3 → run the batch
-pipeline → promote the model to staging (gates, pin, cdk diff) → report.
-Each phase prints its duration; a failure names the phase, the reason and the log.
+Emulator up → deploy dev with the real CDK CLI → upload each model's sample data → run every
+model's deployed training pipeline locally (side by side) → approve the registered packages →
+pin them and deploy their serving stacks → serve each model on the hosting contract → invoke
+each through boto3 → run each model's batch pipeline → promote one model to staging (gates,
+pin, cdk diff) → report every model's evaluation.
+Each phase prints its duration; a failure names the phase, the model, the reason and the log.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ import json
 import shutil
 import tarfile
 import textwrap
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ground.config import EnvironmentConfig, load_environments
-from ground.config.loader import CONFIG_DIR
+from ground.config import ModelDeployment, load_environment
+from ground.config.loader import CONFIG_DIR, Environment
 from ground.layout import artifacts_bucket_name
+from ground.naming import BATCH_TRANSFORM, TRAINING, pipeline_name
 from sagestack import cli
+from sagestack.aws_clients import contract_client
 from sagestack.local import emulator
 from sagestack.local.deploy import deploy, describe_gaps
 from sagestack.local.endpoint import LocalEndpoint, start_endpoint
@@ -34,13 +39,17 @@ from sagestack.local.pipeline.commands import seed_input
 from sagestack.local.pipeline.executor import ExecutionResult, Executor
 from sagestack.local.pipeline.registry import ModelRegistry
 from sagestack.promotion.candidate import package_baseline
-from sagestack.promotion.pin import rewrite_pin
+from sagestack.promotion.pin import pin_path, rewrite_pin
 from sagestack.storage import S3Storage
 
 ENVIRONMENT = "dev"
 STAGING = "staging"
+# The model promoted to staging at the end (one promotion shows the gates; each synthesizes
+# staging twice for its cdk diff).
+PROMOTED = "cancer"
 INVOCATION_ROWS = 5
-BATCH = "batch-transform"
+# Pipelines run side by side: their jobs are short processes that mostly start and load.
+PARALLEL_MODELS = 3
 
 
 class DemoError(Exception):
@@ -52,25 +61,39 @@ class DemoError(Exception):
 
 
 @dataclass
+class ModelRun:
+    """One model's way through the demo."""
+
+    deployment: ModelDeployment
+    execution: ExecutionResult | None = None
+    package: dict[str, Any] = field(default_factory=dict)
+    endpoint: LocalEndpoint | None = None
+    rows: list[str] = field(default_factory=list)
+    predictions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.deployment.name
+
+    @property
+    def prefix(self) -> str:
+        return self.deployment.prefix
+
+
+@dataclass
 class DemoState:
     """What the phases hand to each other."""
 
     work_dir: Path
-    config: EnvironmentConfig
+    environment: Environment
+    models: dict[str, ModelRun] = field(default_factory=dict)
     server: emulator.Emulator | None = None
-    execution: ExecutionResult | None = None
-    package: dict[str, Any] = field(default_factory=dict)
-    endpoint: LocalEndpoint | None = None
     storage: S3Storage | None = None
-    rows: list[str] = field(default_factory=list)
-    predictions: dict[str, Any] = field(default_factory=dict)
-    batch_outputs: list[str] = field(default_factory=list)
-    report_dir: Path | None = None
-    staging: EnvironmentConfig | None = None
+    printing: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def region(self) -> str:
-        return self.config.region
+        return self.environment.config.region
 
     @property
     def emulator_dir(self) -> Path:
@@ -89,6 +112,15 @@ class DemoState:
     def log(self, phase: str) -> Path:
         return self.work_dir / "logs" / f"{phase}.log"
 
+    def echo(self, model: str) -> Callable[[str], None]:
+        """A printer whose lines say which model they are about (models run side by side)."""
+
+        def say(line: str) -> None:
+            with self.printing:
+                print(f"  [{model}] {line.strip()}", flush=True)
+
+        return say
+
 
 @contextmanager
 def phase(title: str) -> Iterator[None]:
@@ -106,6 +138,18 @@ def phase(title: str) -> Iterator[None]:
     print(f"✔ {title} ({time.monotonic() - started:.1f} s)", flush=True)
 
 
+def each_model(state: DemoState, step: Callable[[DemoState, ModelRun], None]) -> None:
+    """`step` for every model, side by side; the first failure, named by model, is raised."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_MODELS) as pool:
+        futures = {name: pool.submit(step, state, run) for name, run in state.models.items()}
+    for name, future in futures.items():
+        error = future.exception()
+        if isinstance(error, DemoError):
+            raise DemoError(f"{name}: {error}", error.log)
+        if error is not None:
+            raise DemoError(f"{name}: {type(error).__name__}: {error}") from error
+
+
 def start_emulator(state: DemoState) -> None:
     state.server = emulator.start(state.emulator_dir)
     state.storage = S3Storage(state.client("s3"), create_buckets=False, label="the emulator's S3")
@@ -117,7 +161,7 @@ def deploy_platform(state: DemoState, config_dir: Path = CONFIG_DIR) -> None:
     print(f"  cdk bootstrap + cdk deploy '{ENVIRONMENT}/*' (CLI output: {log})")
     assert state.server is not None
     gaps = deploy(
-        state.config,
+        state.environment.config,
         state.server,
         context=(f"config_dir={config_dir}",),
         log_path=log,
@@ -126,74 +170,85 @@ def deploy_platform(state: DemoState, config_dir: Path = CONFIG_DIR) -> None:
     print("  " + describe_gaps(gaps).replace("\n", "\n  "))
 
 
-def deployed_definition(state: DemoState, pipeline: str = "training") -> dict:
-    described = state.client("sagemaker").describe_pipeline(
-        PipelineName=f"{state.config.prefix}-{pipeline}"
-    )
+def deployed_definition(state: DemoState, name: str) -> dict:
+    described = state.client("sagemaker").describe_pipeline(PipelineName=name)
     return json.loads(described["PipelineDefinition"])
 
 
-def run_deployed_pipeline(state: DemoState, pipeline: str) -> ExecutionResult:
-    """The definition CloudFormation deployed for `pipeline`, run by the local executor."""
+def run_deployed_pipeline(state: DemoState, run: ModelRun, kind: str) -> ExecutionResult:
+    """The definition CloudFormation deployed for the model's `kind` pipeline, run locally."""
     assert state.storage is not None
-    print(f"  running the deployed definition of {state.config.prefix}-{pipeline} locally")
+    name = pipeline_name(run.prefix, kind)
+    say = state.echo(run.name)
+    say(f"running the deployed definition of {name} locally")
     result = Executor(
-        deployed_definition(state, pipeline),
-        pipeline_name=f"{state.config.prefix}-{pipeline}",
+        deployed_definition(state, name),
+        pipeline_name=name,
         region=state.region,
-        account=state.config.account,
+        account=state.environment.config.account,
         storage=state.storage,
         registry=ModelRegistry(state.client("sagemaker")),
         workdir=state.work_dir / "pipeline-runs",
+        echo=say,
     ).run({})
     if not result.succeeded:
         raise DemoError(f"step {result.failed_step}: {result.failure_reason}", result.failure_log)
     return result
 
 
-def input_location(state: DemoState, pipeline: str) -> str:
-    """The default of the deployed pipeline's InputDataUrl parameter."""
-    parameters = {p["Name"]: p for p in deployed_definition(state, pipeline)["Parameters"]}
-    return parameters["InputDataUrl"]["DefaultValue"]
+def input_location(state: DemoState, name: str) -> str:
+    """The default of a deployed pipeline's InputDataUrl parameter."""
+    parameters = {p["Name"]: p for p in deployed_definition(state, name)["Parameters"]}
+    return str(parameters["InputDataUrl"]["DefaultValue"])
 
 
 def upload_data(state: DemoState) -> None:
     assert state.storage is not None
-    seed_input(state.storage, input_location(state, "training"), None)
+    for run in state.models.values():
+        location = input_location(state, pipeline_name(run.prefix, TRAINING))
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            seed_input(state.storage, location, None, run.deployment.model.data.sample_dataset)
+        state.echo(run.name)(said.getvalue())
 
 
-def train(state: DemoState) -> None:
-    state.execution = run_deployed_pipeline(state, "training")
-    if not state.execution.model_package_arn:
+def train(state: DemoState, run: ModelRun) -> None:
+    run.execution = run_deployed_pipeline(state, run, TRAINING)
+    if not run.execution.model_package_arn:
         raise DemoError("the pipeline succeeded but registered no model package")
 
 
 def approve(state: DemoState) -> None:
-    assert state.execution is not None
     sagemaker = state.client("sagemaker")
-    arn = state.execution.model_package_arn
-    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    state.package = sagemaker.describe_model_package(ModelPackageName=arn)
-    print(f"  {arn}: {state.package['ModelApprovalStatus']}")
+    for run in state.models.values():
+        assert run.execution is not None and run.execution.model_package_arn
+        arn = run.execution.model_package_arn
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        run.package = sagemaker.describe_model_package(ModelPackageName=arn)
+        print(f"  {arn}: {run.package['ModelApprovalStatus']}")
 
 
 def pinned_config_dir(state: DemoState) -> Path:
-    """A copy of config/ where dev pins the approved package (the repo's files stay as they are)."""
+    """A copy of config/ where dev pins each approved package (the repo's files stay as they
+    are), with its data-quality baseline, as `sagestack promote` writes pins."""
     target = state.config_dir
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(CONFIG_DIR, target)
-    dev_file = target / f"{ENVIRONMENT}.yaml"
-    arn, baseline = state.package["ModelPackageArn"], package_baseline(state.package)
-    dev_file.write_text(rewrite_pin(dev_file.read_text(), arn, str(dev_file), baseline))
+    for run in state.models.values():
+        model_file = target / "models" / f"{run.name}.yaml"
+        arn, baseline = run.package["ModelPackageArn"], package_baseline(run.package)
+        text = rewrite_pin(
+            model_file.read_text(), pin_path(ENVIRONMENT), arn, str(model_file), baseline
+        )
+        model_file.write_text(text)
+        print(f"  {run.name}: dev pins {arn} (baseline {baseline}) in {model_file}")
     return target
 
 
 def deploy_serving(state: DemoState) -> None:
     config_dir = pinned_config_dir(state)
-    print(f"  dev pins {state.package['ModelPackageArn']} in {config_dir}/{ENVIRONMENT}.yaml")
-    (state.config,) = load_environments([ENVIRONMENT], config_dir)
-    pin = state.config.serving.model
-    print(f"  with its data-quality baseline {pin.baseline_uri if pin else None}")
+    state.environment = load_environment(ENVIRONMENT, config_dir)
+    for deployment in state.environment.models:
+        state.models[deployment.name].deployment = deployment
     deploy_platform(state, config_dir)
 
 
@@ -204,136 +259,159 @@ def _download(state: DemoState, uri: str, directory: Path) -> Path:
     return path
 
 
-def serve(state: DemoState) -> None:
-    container = state.package["InferenceSpecification"]["Containers"][0]
-    artifact = _download(state, container["ModelDataUrl"], state.work_dir / "model")
+def serve(state: DemoState, run: ModelRun) -> None:
+    container = run.package["InferenceSpecification"]["Containers"][0]
+    artifact = _download(state, container["ModelDataUrl"], state.work_dir / "model" / run.name)
     with tarfile.open(artifact) as archive:
-        print(f"  model.tar.gz from {container['ModelDataUrl']}: {archive.getnames()}")
-    state.endpoint = start_endpoint(artifact)
-    print(f"  endpoint at {state.endpoint.url} (GET /ping, POST /invocations, Runtime API),")
-    print("  handlers: the model's own code/inference.py, as the SageMaker container loads them")
+        contents = archive.getnames()
+    run.endpoint = start_endpoint(artifact, in_process=False)
+    state.echo(run.name)(
+        f"{run.deployment.endpoint_name} at {run.endpoint.url}, serving model.tar.gz "
+        f"({', '.join(sorted(contents))}) with its own code/inference.py"
+    )
 
 
-def test_rows(state: DemoState) -> list[str]:
-    """A few rows of the pipeline's test split, features only (the target comes first)."""
+def test_rows(state: DemoState, run: ModelRun) -> list[str]:
+    """A few rows of the model's test split, features only (the target comes first)."""
     assert state.storage is not None
-    bucket = artifacts_bucket_name(state.config.prefix, state.config.account, state.region)
-    keys = [k for k in state.storage.list_keys(f"s3://{bucket}/") if k.endswith("/test/test.csv")]
+    config = state.environment.config
+    bucket = artifacts_bucket_name(config.prefix, config.account, state.region)
+    folder = f"s3://{bucket}/pipelines/{pipeline_name(run.prefix, TRAINING)}/"
+    keys = [k for k in state.storage.list_keys(folder) if k.endswith("/test/test.csv")]
     if not keys:
-        raise DemoError(f"no test split (…/test/test.csv) in s3://{bucket}")
-    split = _download(state, f"s3://{bucket}/{sorted(keys)[-1]}", state.work_dir / "test-split")
-    body = split.read_text(encoding="utf-8")
-    rows = body.strip().splitlines()[1 : 1 + INVOCATION_ROWS]
+        raise DemoError(f"no test split (…/test/test.csv) under {folder}")
+    split = _download(
+        state, f"s3://{bucket}/{sorted(keys)[-1]}", state.work_dir / "test" / run.name
+    )
+    rows = split.read_text(encoding="utf-8").strip().splitlines()[1 : 1 + INVOCATION_ROWS]
     return [row.split(",", 1)[1] for row in rows]
 
 
-def invoke(state: DemoState) -> None:
-    import boto3
-
-    assert state.endpoint is not None
-    runtime = boto3.client(
+def invoke(state: DemoState, run: ModelRun) -> None:
+    assert run.endpoint is not None
+    runtime = contract_client(
         "sagemaker-runtime",
-        endpoint_url=state.endpoint.url,
-        region_name=state.region,
+        state.region,
+        endpoint_url=run.endpoint.url,
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    state.rows = test_rows(state)
+    run.rows = test_rows(state, run)
     response = runtime.invoke_endpoint(
-        EndpointName=state.config.endpoint_name,
+        EndpointName=run.deployment.endpoint_name,
         ContentType="text/csv",
         Accept="application/json",
-        Body="\n".join(state.rows),
+        Body="\n".join(run.rows),
     )
-    state.predictions = json.loads(response["Body"].read())
-    print(f"  invoke_endpoint({len(state.rows)} rows, text/csv) → {json.dumps(state.predictions)}")
+    run.predictions = json.loads(response["Body"].read())
+    first = json.dumps(run.predictions.get("predictions", [None])[0])
+    state.echo(run.name)(
+        f"invoke_endpoint({len(run.rows)} rows, text/csv) → {run.deployment.problem.name} "
+        f"answers, e.g. {first}"
+    )
 
 
-def batch(state: DemoState) -> None:
+def batch(state: DemoState, run: ModelRun) -> None:
     """The batch pipeline on the invoked rows: a Transform step with the model's own handlers."""
     assert state.storage is not None
-    rows_file = state.work_dir / "batch" / "demo.csv"
+    rows_file = state.work_dir / "batch" / run.name / "demo.csv"
     rows_file.parent.mkdir(parents=True, exist_ok=True)
-    rows_file.write_text("\n".join(state.rows), encoding="utf-8")
-    state.storage.upload_file(rows_file, f"{input_location(state, BATCH).rstrip('/')}/demo.csv")
-    result = run_deployed_pipeline(state, BATCH)
+    rows_file.write_text("\n".join(run.rows), encoding="utf-8")
+    name = pipeline_name(run.prefix, BATCH_TRANSFORM)
+    state.storage.upload_file(rows_file, f"{input_location(state, name).rstrip('/')}/demo.csv")
+    result = run_deployed_pipeline(state, run, BATCH_TRANSFORM)
     output_uri = result.steps[-1].detail
-    state.batch_outputs = state.storage.list_keys(output_uri)
-    print(f"  predictions written under {output_uri}: {', '.join(state.batch_outputs)}")
+    outputs = state.storage.list_keys(output_uri)
+    state.echo(run.name)(f"predictions written under {output_uri}: {', '.join(outputs)}")
 
 
 def promote_to_staging(state: DemoState) -> None:
-    """The next step of a model's life: `sagestack promote --to staging`, gates run here.
+    """The next step of a model's life: `sagestack promote --to staging --model M`.
 
     The gates read the emulator (dev's registry, endpoint and baseline); the new pin is
     written to the demo's copy of config/ and its `cdk diff` to a file, as a pull request
     would show them. Deploying staging is the delivery pipeline's job, so the demo stops there.
     """
     diff_file = state.log("promote-diff")
-    command = ["promote", "--to", STAGING, "--config-dir", str(state.config_dir)]
-    command += ["--emulator", "--state-dir", str(state.emulator_dir), "--diff-file", str(diff_file)]
+    command = ["promote", "--to", STAGING, "--model", PROMOTED]
+    command += ["--config-dir", str(state.config_dir), "--emulator"]
+    command += ["--state-dir", str(state.emulator_dir), "--diff-file", str(diff_file)]
     with contextlib.redirect_stdout(io.StringIO()) as output:
         outcome = cli.main(command)
     print(textwrap.indent(output.getvalue().rstrip(), "  "))
     if outcome != 0:
-        raise DemoError(f"promotion to {STAGING} was refused; the gates above say why")
-    (state.staging,) = load_environments([STAGING], state.config_dir)
+        raise DemoError(f"promotion of {PROMOTED} to {STAGING} was refused; the gates say why")
 
 
 def report(state: DemoState) -> None:
-    assert state.execution is not None
-    statistics = state.package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    state.report_dir = state.work_dir / "evaluation"
-    for name in ("evaluation.json", "report.html"):
-        _download(state, statistics.rsplit("/", 1)[0] + f"/{name}", state.report_dir)
-    for name, value in sorted(state.execution.metrics.items()):
-        print(f"  {name} = {value:.4f}")
-    print(f"  evaluation report: {state.report_dir / 'report.html'}")
+    for run in state.models.values():
+        assert run.execution is not None
+        statistics = run.package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+        report_dir = state.work_dir / "evaluation" / run.name
+        for name in ("evaluation.json", "report.html"):
+            _download(state, statistics.rsplit("/", 1)[0] + f"/{name}", report_dir)
+        model = run.deployment.model
+        gate = model.gate_metric
+        metrics = run.execution.metrics
+        print(
+            f"  {run.name} ({model.family} {model.problem_type}): gate {gate} = "
+            f"{metrics.get(gate, float('nan')):.4f} (threshold {run.deployment.gate_threshold})"
+        )
+        others = ", ".join(f"{k} = {v:.4f}" for k, v in sorted(metrics.items()) if k != gate)
+        print(textwrap.fill(others, width=96, initial_indent="    ", subsequent_indent="    "))
+        print(f"    report: {report_dir / 'report.html'}")
 
 
 def teardown(state: DemoState, keep: bool) -> None:
     if keep and state.server is not None:
         print("\nleft running (--keep):")
         print(f"  emulator: export AWS_ENDPOINT_URL={state.server.url}")
-        if state.endpoint is not None:
-            path = f"/endpoints/{state.config.endpoint_name}/invocations"
-            print(f"  endpoint: {state.endpoint.url}{path}")
-            print("  (the endpoint stops with this process; press Ctrl-C to stop both)")
+        for run in state.models.values():
+            if run.endpoint is not None:
+                path = f"/endpoints/{run.deployment.endpoint_name}/invocations"
+                print(f"  {run.name}: {run.endpoint.url}{path}")
+        print("  (the endpoints stop with this process; press Ctrl-C to stop them all)")
         return
-    if state.endpoint is not None:
-        state.endpoint.stop()
+    for run in state.models.values():
+        if run.endpoint is not None:
+            run.endpoint.stop()
     emulator.stop(state.emulator_dir)
 
 
 def lifecycle(state: DemoState) -> None:
-    """Every phase, in order; raises DemoError naming the phase that failed."""
+    """Every phase, in order; raises DemoError naming the phase (and model) that failed."""
+    names = ", ".join(state.models)
     with phase("start the embedded AWS emulator"):
         start_emulator(state)
-    with phase("deploy dev (network, data, training) with the CDK CLI"):
+    with phase(f"deploy dev (network, data, training of {names}) with the CDK CLI"):
         deploy_platform(state)
-    with phase("upload the bundled data set to the raw-data bucket"):
+    with phase("upload each model's sample data set to its raw-data prefix"):
         upload_data(state)
-    with phase("run the training pipeline locally (deployed definition)"):
-        train(state)
-    with phase("approve the registered model package"):
+    with phase("run every model's training pipeline locally (deployed definitions)"):
+        each_model(state, train)
+    with phase("approve the registered model packages"):
         approve(state)
-    with phase("pin the package for dev and deploy serving + monitoring"):
+    with phase("pin the packages for dev and deploy serving + monitoring"):
         deploy_serving(state)
-    with phase("serve the model locally on the hosting contract"):
-        serve(state)
-    with phase("invoke the endpoint through boto3"):
-        invoke(state)
-    with phase("run the batch transform pipeline locally (deployed definition)"):
-        batch(state)
-    with phase("promote the model to staging (gates, pin, cdk diff)"):
+    with phase("serve every model locally on the hosting contract"):
+        each_model(state, serve)
+    with phase("invoke every endpoint through boto3"):
+        each_model(state, invoke)
+    with phase("run every model's batch transform pipeline locally (deployed definitions)"):
+        each_model(state, batch)
+    with phase(f"promote {PROMOTED} to staging (gates, pin, cdk diff)"):
         promote_to_staging(state)
     with phase("evaluation"):
         report(state)
 
 
 def run(work_dir: Path, keep: bool) -> int:
-    (config,) = load_environments([ENVIRONMENT])
-    state = DemoState(work_dir=work_dir, config=config)
+    environment = load_environment(ENVIRONMENT)
+    state = DemoState(
+        work_dir=work_dir,
+        environment=environment,
+        models={d.name: ModelRun(d) for d in environment.models},
+    )
     started = time.monotonic()
     try:
         lifecycle(state)
@@ -344,6 +422,7 @@ def run(work_dir: Path, keep: bool) -> int:
         teardown(state, keep=False)
         return 1
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
+    print("next: explore the models in JupyterLab with `sagestack local studio`")
     teardown(state, keep)
     if keep:
         wait_forever()
@@ -373,11 +452,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--work-dir",
         type=Path,
         default=Path(".sagestack") / "demo",
-        help="where logs, the model and the report go (default: .sagestack/demo)",
+        help="where logs, the models and the reports go (default: .sagestack/demo)",
     )
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="leave the emulator and the endpoint running and print how to reach them",
+        help="leave the emulator and the endpoints running and print how to reach them",
     )
     parser.set_defaults(handler=_handle)
