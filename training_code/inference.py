@@ -10,51 +10,32 @@ Answers follow the Accept header: text/csv gives `probability,label` lines; appl
 (also the default for */* or no Accept) gives {"predictions": [{"probability": p, "label": l}]}.
 
 Bad requests raise RequestError, which carries an HTTP status (400, 406, 415) and a message
-naming what is wrong. Inside the container it subclasses the inference toolkit's
-BaseInferenceToolkitError, which the toolkit answers with that status; the local endpoint
-(sagestack.local.endpoint) does the same.
+naming what is wrong. The request parsers, the answer type choice and RequestError live in
+serving.py (packed beside this file in the model's code/ folder).
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
 
 import numpy as np
 import xgboost as xgb
+from serving import (
+    CSV,
+    JSON,
+    NPY,
+    RequestError,
+    _media_type,
+    choose_accept,
+    parse_csv,
+    parse_json,
+    parse_npy,
+)
 
-try:  # present in the SageMaker serving container
-    from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
-except ImportError:  # local runs and tests
-
-    class _ToolkitError(Exception):  # type: ignore[no-redef]
-        def __init__(self, status_code: int, message: str, phrase: str) -> None:
-            self.status_code = status_code
-            self.message = message
-            self.phrase = phrase
-            super().__init__(status_code, message, phrase)
-
-
-CSV = "text/csv"
-JSON = "application/json"
-NPY = "application/x-npy"
-# Below this size the plain-Python CSV parser beats pyarrow's fixed cost.
-SMALL_CSV_BYTES = 4096
 MODEL_FILE = "model.ubj"
 METADATA_FILE = "metadata.json"
-
-
-class RequestError(_ToolkitError):
-    """A client error: the status code and a message saying what to fix."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(status_code, message, message)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class Model(NamedTuple):
@@ -129,155 +110,3 @@ def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
         {"probability": p, "label": y} for p, y in zip(probabilities, labels, strict=True)
     ]
     return json.dumps({"predictions": predictions}), JSON
-
-
-def choose_accept(accept: str | None) -> str:
-    """The answer type for an Accept header; JSON for none or */*."""
-    for candidate in (accept or "*/*").split(","):
-        media = _media_type(candidate)
-        if media in (CSV, "text/*"):
-            return CSV
-        if media in (JSON, "application/*", "*/*", ""):
-            return JSON
-    raise RequestError(406, f"cannot answer in '{accept}'; accept {CSV} or {JSON}")
-
-
-def _media_type(header: str | None) -> str:
-    return (header or "").split(";")[0].strip().lower()
-
-
-def parse_csv(body: bytes) -> np.ndarray:
-    """CSV rows to float32; large bodies go through pyarrow, errors are explained by Python."""
-    if len(body) > SMALL_CSV_BYTES:
-        import pyarrow
-
-        try:
-            return parse_csv_arrow(body)
-        except pyarrow.ArrowInvalid:
-            pass  # the plain parser says precisely what is wrong (or accepts Python's syntax)
-    return parse_csv_python(body)
-
-
-def _line_count(body: bytes) -> int:
-    newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n")))
-    return newlines + (not body.endswith(b"\n"))
-
-
-def parse_csv_arrow(body: bytes) -> np.ndarray:
-    """The fast path: pyarrow's reader, every column declared float32.
-
-    Raises ArrowInvalid for anything the plain parser should explain instead: rows of another
-    width, a value that is not a number, or an empty line (pyarrow skips those, so a row count
-    below the line count gives them away).
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    width = body[: body.find(b"\n")].count(b",") + 1  # rows of another width fail to parse
-    table = pa_csv.read_csv(
-        io.BytesIO(body),
-        read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-        parse_options=pa_csv.ParseOptions(quote_char=False),
-        convert_options=pa_csv.ConvertOptions(
-            null_values=[""], column_types={f"f{i}": pa.float32() for i in range(width)}
-        ),
-    )
-    if table.num_rows != _line_count(body):
-        raise pa.ArrowInvalid("the body holds an empty line")
-    return np.column_stack([column.to_numpy() for column in table.columns])
-
-
-def parse_csv_python(body: bytes) -> np.ndarray:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RequestError(400, "the text/csv body is not UTF-8 text") from None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    rows: list[list[float]] = []
-    for number, line in enumerate(lines, start=1):
-        fields = line.removesuffix("\r").split(",")
-        if rows and len(fields) != len(rows[0]):
-            raise RequestError(
-                400,
-                f"text/csv row {number} has {len(fields)} values but row 1 has {len(rows[0])}; "
-                "every row needs the same features",
-            )
-        rows.append([_csv_number(field, number, column) for column, field in enumerate(fields, 1)])
-    return np.array(rows, dtype=np.float64).astype(np.float32)
-
-
-def _csv_number(field: str, row: int, column: int) -> float:
-    if not field.strip():
-        return math.nan
-    try:
-        return float(field)
-    except ValueError:
-        raise RequestError(
-            400, f"text/csv row {row}, column {column}: '{field[:40]}' is not a number"
-        ) from None
-
-
-def parse_json(body: bytes) -> np.ndarray:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RequestError(400, f"the application/json body is not valid JSON: {error}") from None
-    quotes_allowed = 0
-    if isinstance(payload, dict):
-        if set(payload) != {"instances"}:
-            raise RequestError(400, 'a JSON object body needs exactly one key, "instances"')
-        payload, quotes_allowed = payload["instances"], 2
-    if not isinstance(payload, list) or not payload:
-        raise RequestError(400, "the JSON body needs a non-empty list of rows (or one row)")
-    # In valid JSON, quotes only delimit strings and true/false only occur as booleans: seeing
-    # them (beyond the "instances" key) means a value that is not a number or null.
-    if body.count(b'"') > quotes_allowed or b"true" in body or b"false" in body:
-        _explain_json(payload)
-    try:
-        rows = np.array(payload, dtype=np.float64)
-    except (ValueError, TypeError):
-        _explain_json(payload)
-    if rows.ndim == 1:
-        rows = rows[np.newaxis, :]
-    if rows.ndim != 2 or rows.shape[1] == 0:
-        _explain_json(payload)
-    return rows.astype(np.float32)
-
-
-def _explain_json(payload: list) -> NoReturn:
-    """Raise a RequestError naming the first value that is not a number or null."""
-    rows = payload if isinstance(payload[0], list) else [payload]
-    for number, row in enumerate(rows, start=1):
-        if not isinstance(row, list) or not row:
-            raise RequestError(400, f"JSON row {number} is not a non-empty list of numbers")
-        if len(row) != len(rows[0]):
-            raise RequestError(
-                400, f"JSON row {number} has {len(row)} values but row 1 has {len(rows[0])}"
-            )
-        for column, value in enumerate(row, start=1):
-            is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            if value is not None and not is_number:
-                raise RequestError(
-                    400,
-                    f"JSON row {number}, column {column}: {json.dumps(value)[:40]} is not a "
-                    "number (use null for a missing value)",
-                )
-    raise RequestError(400, "the JSON body is not a list of rows of numbers")
-
-
-def parse_npy(body: bytes) -> np.ndarray:
-    try:
-        rows = np.load(io.BytesIO(body), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise RequestError(
-            400, f"the application/x-npy body is not a .npy array: {error}"
-        ) from None
-    if rows.dtype.kind not in "iuf":
-        raise RequestError(400, f"the .npy array must hold numbers, not {rows.dtype}")
-    if rows.ndim == 1:
-        rows = rows[np.newaxis, :]
-    if rows.ndim != 2 or rows.size == 0:
-        raise RequestError(400, f"the .npy array must be non-empty 1-D or 2-D, not {rows.shape}")
-    return rows.astype(np.float32)

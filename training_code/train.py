@@ -75,7 +75,7 @@ METADATA_FILE = "metadata.json"
 # download a source directory from S3, so the model package points the container at
 # /opt/ml/model/code (SAGEMAKER_SUBMIT_DIRECTORY) instead.
 SERVING_CODE_DIR = "code"
-SERVING_FILES = ("inference.py",)
+SERVING_FILES = ("inference.py", "serving.py")
 
 
 def parse_hyperparameters(argv: list[str], environ: dict[str, str]) -> dict[str, Any]:

@@ -15,20 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from inference import (
+from inference import Model, input_fn, model_fn, output_fn, predict_fn
+from serving import (
     CSV,
     JSON,
     NPY,
     SMALL_CSV_BYTES,
-    Model,
     RequestError,
-    input_fn,
-    model_fn,
-    output_fn,
     parse_csv,
     parse_csv_arrow,
     parse_csv_python,
-    predict_fn,
 )
 
 FAST = settings(max_examples=60, deadline=None)

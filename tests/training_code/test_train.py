@@ -32,6 +32,7 @@ def _booster(artifact: Path, tmp_path: Path) -> xgb.Booster:
         assert sorted(tar.getnames()) == [
             "code",
             "code/inference.py",
+            "code/serving.py",
             "metadata.json",
             "model.ubj",
         ]
