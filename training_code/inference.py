@@ -22,17 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 import xgboost as xgb
-from serving import (
-    CSV,
-    JSON,
-    NPY,
-    RequestError,
-    _media_type,
-    choose_accept,
-    parse_csv,
-    parse_json,
-    parse_npy,
-)
+from serving import CSV, JSON, RequestError, choose_accept
+from serving import input_fn as input_fn  # the handler, shared by every family
 
 MODEL_FILE = "model.ubj"
 METADATA_FILE = "metadata.json"
@@ -60,29 +51,6 @@ def model_fn(model_dir: str) -> Model:
     booster = xgb.Booster(model_file=str(directory / MODEL_FILE))
     booster.set_param({"nthread": 1})
     return Model(booster, list(metadata["feature_names"]), float(metadata["threshold"]))
-
-
-def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.ndarray:
-    """Decode a request body into a 2-D float32 array of rows."""
-    content_type = _media_type(request_content_type)
-    body = request_body.encode("utf-8") if isinstance(request_body, str) else bytes(request_body)
-    if not body.strip():
-        raise RequestError(400, "the request body is empty; send at least one row of features")
-    if content_type == CSV:
-        rows = parse_csv(body)
-    elif content_type == JSON:
-        rows = parse_json(body)
-    elif content_type == NPY:
-        rows = parse_npy(body)
-    else:
-        raise RequestError(
-            415,
-            f"content type '{request_content_type}' is not supported; use {CSV}, {JSON} or {NPY}",
-        )
-    if np.isinf(rows).any():
-        row = int(np.argwhere(np.isinf(rows))[0][0])
-        raise RequestError(400, f"row {row + 1} holds an infinite value; send finite numbers")
-    return rows
 
 
 def predict_fn(input_data: np.ndarray, model: Model) -> Prediction:

@@ -51,6 +51,29 @@ class RequestError(_ToolkitError):
         return self.message
 
 
+def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.ndarray:
+    """Decode a request body into a 2-D float32 array of rows."""
+    content_type = _media_type(request_content_type)
+    body = request_body.encode("utf-8") if isinstance(request_body, str) else bytes(request_body)
+    if not body.strip():
+        raise RequestError(400, "the request body is empty; send at least one row of features")
+    if content_type == CSV:
+        rows = parse_csv(body)
+    elif content_type == JSON:
+        rows = parse_json(body)
+    elif content_type == NPY:
+        rows = parse_npy(body)
+    else:
+        raise RequestError(
+            415,
+            f"content type '{request_content_type}' is not supported; use {CSV}, {JSON} or {NPY}",
+        )
+    if np.isinf(rows).any():
+        row = int(np.argwhere(np.isinf(rows))[0][0])
+        raise RequestError(400, f"row {row + 1} holds an infinite value; send finite numbers")
+    return rows
+
+
 def choose_accept(accept: str | None) -> str:
     """The answer type for an Accept header; JSON for none or */*."""
     for candidate in (accept or "*/*").split(","):
