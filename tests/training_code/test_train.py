@@ -1,5 +1,6 @@
-"""train.py under the training contract: hyperparameters, formats, metrics, checkpoint resume
-after a killed run, two-host training on loopback, and failures with their reason."""
+"""XGBoost's train.py under the training contract: hyperparameters, formats, metrics,
+checkpoint resume after a killed run, two-host training on loopback, and failures with their
+reason."""
 
 from __future__ import annotations
 
@@ -15,16 +16,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from code_families import family
 from common import JobError, load_labeled
-from metrics import METRIC_DEFINITIONS, format_line
-from train import parse_hyperparameters
 
 from sagestack.datasets import synthetic, write_csv, write_parquet
 from sagestack.local.runner import run_training
 from sagestack.local.script_chain import CHAIN_HYPERPARAMETERS
 
-TRAINING_CODE = Path(__file__).resolve().parents[2] / "training_code"
-TRAIN = TRAINING_CODE / "train.py"
+XGB = family("xgboost")
+TRAIN = XGB.code_dir / "train.py"  # in the flattened bundle, as the job runs it
+METRIC_DEFINITIONS, format_line = XGB.metrics.METRIC_DEFINITIONS, XGB.metrics.format_line
+parse_hyperparameters = XGB.train.parse_hyperparameters
 
 
 def _booster(artifact: Path, tmp_path: Path) -> xgb.Booster:
@@ -32,6 +34,7 @@ def _booster(artifact: Path, tmp_path: Path) -> xgb.Booster:
         assert sorted(tar.getnames()) == [
             "code",
             "code/inference.py",
+            "code/problems.py",
             "code/serving.py",
             "metadata.json",
             "model.ubj",
