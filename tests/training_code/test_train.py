@@ -125,7 +125,11 @@ def test_resume_after_kill_loses_at_most_one_checkpoint_interval(tmp_path: Path)
     cut = 2000
     train = write_csv(data.iloc[:cut], tmp_path / "train" / "train.csv").parent
     valid = write_csv(data.iloc[cut:], tmp_path / "validation" / "valid.csv").parent
-    hps = {"num_round": "80", "eta": "0.05", "max_depth": "5", "early_stopping_rounds": "80"}
+    # 1,000 rounds (about a second of training): on a busy machine a shorter run could end
+    # before the test reads round 10 and kills it (80 rounds took 0.16 s).
+    rounds = 1000
+    hps = {"num_round": str(rounds), "eta": "0.05", "max_depth": "5"}
+    hps["early_stopping_rounds"] = str(rounds)
     hps["nthread"] = "1"
     interval = 5
     command = [sys.executable, "-m", "sagestack.cli", "local", "train", str(TRAIN)]
@@ -143,7 +147,7 @@ def test_resume_after_kill_loses_at_most_one_checkpoint_interval(tmp_path: Path)
         env,
     )
     last_round = max(int(n) for n in re.findall(r"^\[round (\d+)\]", killed, re.MULTILINE))
-    assert last_round < 80, "the run finished before it could be killed"
+    assert last_round < rounds, "the run finished before it could be killed"
     assert not (tmp_path / "killed" / "model.tar.gz").exists()
 
     resumed = run_training(
