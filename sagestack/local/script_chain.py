@@ -15,12 +15,15 @@ it, the others wait and read it back.
 from __future__ import annotations
 
 import fcntl
+import importlib
 import json
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ground.container import PROCESSING_ROOT, family_code
@@ -54,6 +57,8 @@ SKLEARN_HYPERPARAMETERS = {
     "hist_gradient_boosting": {"max_iter": "60", "learning_rate": "0.1"},
 }
 RECORD = "chain.json"
+# The modules every family names alike (its folder of training_code/).
+FAMILY_MODULES = ("train", "inference", "metrics")
 
 
 class ChainError(RuntimeError):
@@ -95,6 +100,28 @@ def family_code_dir(family: str, destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     return destination
+
+
+def import_family(family: str, code_dir: Path) -> SimpleNamespace:
+    """The family's own modules (`.train`, `.inference`, `.metrics`) imported in this process
+    from its bundle flattened into `code_dir` (family_code_dir), as its jobs import them.
+
+    Every family names these modules alike, so they are taken out of sys.modules again once
+    imported: the next family's import does not find them, and several families' modules
+    live side by side (tests, benchmarks). The shared modules (common, serving, problems) are
+    one file for every family and stay imported.
+    """
+    code = family_code_dir(family, code_dir)
+    saved = {name: sys.modules.pop(name) for name in FAMILY_MODULES if name in sys.modules}
+    sys.path.insert(0, str(code))
+    try:
+        modules = {name: importlib.import_module(name) for name in FAMILY_MODULES}
+    finally:
+        sys.path.remove(str(code))
+        for name in FAMILY_MODULES:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+    return SimpleNamespace(code_dir=code, **modules)
 
 
 def chain_hyperparameters(
