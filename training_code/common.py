@@ -119,13 +119,19 @@ def load_labeled(
     With `feature_names` (from training) the columns are taken in that order.
     """
     import numpy as np
-    import pyarrow as pa
 
-    tables = [_read_table(path) for path in data_files(directory)]
+    files = data_files(directory)
     try:
-        table = pa.concat_tables(tables, promote_options="permissive")
-    except pa.ArrowInvalid as error:
-        raise JobError(f"the files in {directory} do not share one schema: {error}") from error
+        import pyarrow as pa
+    except ImportError:  # an image without pyarrow: CSV through pandas
+        table: Any = _PandasTable(files, directory)
+    else:
+        try:
+            table = pa.concat_tables(
+                [_read_table(path) for path in files], promote_options="permissive"
+            )
+        except pa.ArrowInvalid as error:
+            raise JobError(f"the files in {directory} do not share one schema: {error}") from error
     if target_column not in table.column_names:
         raise JobError(
             f"target column '{target_column}' is not in {directory} "
@@ -295,7 +301,44 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
+class _PandasTable:
+    """The part of a pyarrow Table load_labeled reads, from CSV files through pandas."""
+
+    def __init__(self, files: list[Path], directory: Path) -> None:
+        import pandas as pd
+
+        parquet = [path.name for path in files if path.name.endswith(".parquet")]
+        if parquet:
+            raise JobError(
+                f"{directory} holds Parquet files ({parquet[0]}, ...) but this image has no "
+                "pyarrow to read them; give the channel as CSV"
+            )
+        frames = []
+        for path in files:
+            try:
+                frames.append(pd.read_csv(path))
+            except (ValueError, OSError) as error:
+                raise JobError(f"cannot read {path.name}: {error}") from error
+        if len({tuple(frame.columns) for frame in frames}) > 1:
+            raise JobError(f"the files in {directory} do not share one schema")
+        self._frame = pd.concat(frames, ignore_index=True)
+        self.column_names = [str(name) for name in self._frame.columns]
+        self.num_rows = len(self._frame)
+
+    def column(self, name: str) -> Any:
+        return self._frame[name]
+
+
 def _numeric(column, name: str, directory: Path) -> np.ndarray:
+    if not hasattr(column, "type"):  # a pandas column (_PandasTable)
+        import pandas as pd
+
+        if not (pd.api.types.is_numeric_dtype(column) or column.isna().all()):
+            raise JobError(
+                f"column '{name}' in {directory} is {column.dtype}, not numeric; encode "
+                "categorical columns with preprocess.py first"
+            )
+        return column.to_numpy(dtype="float32", na_value=float("nan"))
     import pyarrow as pa
 
     kind = column.type

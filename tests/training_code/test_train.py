@@ -245,3 +245,23 @@ def test_unusable_channel_data_is_named(tmp_path: Path, frame: pd.DataFrame, rea
     with pytest.raises(JobError) as caught:
         load_labeled(tmp_path, "target")
     assert reason in str(caught.value)
+
+
+def test_without_pyarrow_csv_channels_load_the_same_through_pandas(
+    splits: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = load_labeled(splits["train"], "target")
+    write_parquet(pd.read_csv(splits["train"] / "train.csv"), tmp_path / "part.parquet")
+    write_csv(
+        pd.DataFrame({"x": [1.0, 2.0], "colour": ["red", "blue"], "target": [0, 1]}),
+        tmp_path / "words" / "part.csv",
+    )
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    features, labels, names = load_labeled(splits["train"], "target")
+    np.testing.assert_array_equal(features, expected[0])
+    np.testing.assert_array_equal(labels, expected[1])
+    assert names == expected[2]
+    with pytest.raises(JobError, match=r"holds Parquet files .* no pyarrow"):
+        load_labeled(tmp_path, "target")
+    with pytest.raises(JobError, match=r"column 'colour' in .* is object, not numeric"):
+        load_labeled(tmp_path / "words", "target")
