@@ -36,6 +36,7 @@ a non-zero exit code.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -46,7 +47,6 @@ from typing import Any
 
 import joblib  # type: ignore[import-untyped]
 import numpy as np
-import sklearn
 from common import (
     METADATA_FILE,
     TRAINING_FAILURE_FILE,
@@ -378,8 +378,7 @@ def measured(
     problem_type: str, labels: np.ndarray, values: np.ndarray, threshold: float, data: str
 ) -> dict[str, float]:
     """The metric line's values for one data set: `<data>-auc`, ... (see metrics.py)."""
-    from sklearn import metrics as skm
-
+    skm = _library("sklearn.metrics")
     if problem_type == BINARY:
         return {
             f"{data}-auc": skm.roc_auc_score(labels, values),
@@ -400,6 +399,12 @@ def measured(
         f"{data}-mae": skm.mean_absolute_error(labels, values),
         f"{data}-r2": skm.r2_score(labels, values),
     }
+
+
+def _library(name: str) -> Any:
+    """scikit-learn's module `name`, imported by name: to a type checker run over this folder
+    (training_code/sklearn/, namespace packages on), the folder would stand for the library."""
+    return importlib.import_module(name)
 
 
 def class_names(problem_type: str, environ: dict[str, str], labels: list[np.ndarray]) -> list[str]:
@@ -488,7 +493,7 @@ def _save(
         "family": "sklearn",
         "estimator": settings.estimator.name,
         "problem_type": settings.problem_type,
-        "sklearn_version": sklearn.__version__,
+        "sklearn_version": _library("sklearn").__version__,
         "feature_names": names,
         "target_column": settings.job["target_column"],
         "classes": classes,
