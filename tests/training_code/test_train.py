@@ -126,24 +126,21 @@ def test_resume_after_kill_loses_at_most_one_checkpoint_interval(tmp_path: Path)
     train = write_csv(data.iloc[:cut], tmp_path / "train" / "train.csv").parent
     valid = write_csv(data.iloc[cut:], tmp_path / "validation" / "valid.csv").parent
     # 1,000 rounds (about a second of training): on a busy machine a shorter run could end
-    # before the test reads round 10 and kills it (80 rounds took 0.16 s).
-    rounds = 1000
+    # before the test reads the round it kills at (80 rounds took 0.16 s). A checkpoint every
+    # 50 rounds keeps the saves of the growing model cheap.
+    rounds, interval, kill_at = 1000, 50, 60
     hps = {"num_round": str(rounds), "eta": "0.05", "max_depth": "5"}
     hps["early_stopping_rounds"] = str(rounds)
     hps["nthread"] = "1"
-    interval = 5
+    hps["checkpoint_interval"] = str(interval)
     command = [sys.executable, "-m", "sagestack.cli", "local", "train", str(TRAIN)]
     command += ["--channel", f"train={train}", "--channel", f"validation={valid}"]
-    command += [
-        arg
-        for k, v in {**hps, "checkpoint_interval": str(interval)}.items()
-        for arg in ("-H", f"{k}={v}")
-    ]
+    command += [arg for k, v in hps.items() for arg in ("-H", f"{k}={v}")]
     checkpoints = tmp_path / "checkpoints"
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # the killed runner's scratch stays in here
     killed = _kill_after_round(
         [*command, "--output-dir", str(tmp_path / "killed"), "--checkpoint-dir", str(checkpoints)],
-        10,
+        kill_at,
         env,
     )
     last_round = max(int(n) for n in re.findall(r"^\[round (\d+)\]", killed, re.MULTILINE))
@@ -153,7 +150,7 @@ def test_resume_after_kill_loses_at_most_one_checkpoint_interval(tmp_path: Path)
     resumed = run_training(
         TRAIN,
         channels={"train": train, "validation": valid},
-        hyperparameters={**hps, "checkpoint_interval": str(interval)},
+        hyperparameters=hps,
         output_dir=tmp_path / "resumed",
         checkpoint_dir=checkpoints,
     )
