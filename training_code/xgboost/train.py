@@ -294,7 +294,7 @@ class _Checkpointer(xgb.callback.TrainingCallback):
         if self._is_writer and rounds % self._interval == 0:
             self._directory.mkdir(parents=True, exist_ok=True)
             final = self._directory / f"checkpoint-{rounds:06d}.ubj"
-            partial = final.with_suffix(".partial")
+            partial = final.with_name(f"partial-{final.name}")  # .ubj: no format warning
             model.save_model(partial)
             os.replace(partial, final)
             for old in _checkpoints(self._directory)[:-2]:
@@ -361,6 +361,8 @@ def booster_params(
     )
     if hps["problem_type"] == MULTICLASS:
         params["num_class"] = n_classes
+    if hps["problem_type"] != BINARY:
+        del params["scale_pos_weight"]  # a binary parameter: XGBoost warns it is unused
     return params
 
 
