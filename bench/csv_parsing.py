@@ -27,7 +27,7 @@ import pyarrow.csv as pa_csv
 import xgboost as xgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_models import csv_body, feature_rows, inference
+from bench_models import csv_body, feature_rows, serving
 
 FEATURES = 50
 
@@ -94,13 +94,12 @@ def main() -> None:
     args = parser.parse_args()
     body = csv_body(feature_rows(1000, FEATURES))
     text = body.decode()
-    prediction = inference.Prediction(
-        np.linspace(0, 1, 1000, dtype=np.float32), np.arange(1000, dtype=np.int8) % 2
-    )
-    probabilities, labels = prediction.probabilities.tolist(), prediction.labels.tolist()
+    spec = serving.model_spec({"feature_names": [f"f{i}" for i in range(FEATURES)]})
+    prediction = serving.prediction(spec, np.linspace(0, 1, 1000, dtype=np.float32))
+    probabilities, labels = prediction.scores.tolist(), prediction.labels.tolist()
     with tempfile.TemporaryDirectory() as scratch:
         calls = {
-            "inference.parse_csv (pyarrow, threads, float32)": lambda: inference.parse_csv(body),
+            "serving.parse_csv (pyarrow, threads, float32)": lambda: serving.parse_csv(body),
             "pyarrow read_csv, one thread": lambda: pyarrow_columns(body, threads=False),
             "pyarrow, one column (commas as newlines)": lambda: pyarrow_one_column(body),
             "pyarrow split_pattern + cast": lambda: pyarrow_split_cast(body),
@@ -116,9 +115,9 @@ def main() -> None:
                 [[float(v) for v in line.split(",")] for line in text.splitlines()], "f4"
             ),
             "empty-line check: three scans (before)": lambda: three_scans(body),
-            "empty-line check: line count (now)": lambda: inference._line_count(body),
+            "empty-line check: line count (now)": lambda: serving._line_count(body),
             "CSV answer: a format per row (before)": lambda: format_per_row(probabilities, labels),
-            "CSV answer: one %-format (now)": lambda: inference.output_fn(prediction, "text/csv"),
+            "CSV answer: one %-format (now)": lambda: serving.output_fn(prediction, "text/csv"),
         }
         best = medians(calls, repeat=10, batches=args.batches)
     print(f"| step, on a {len(body):,} B body of 1,000 rows x {FEATURES} | median |")

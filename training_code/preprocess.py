@@ -2,14 +2,24 @@
 
 Reads every `*.csv` directly in /opt/ml/processing/input (subdirectories such as the `code/`
 input are ignored), validates it against the schema given as arguments, encodes it and writes
-stratified, seeded train / validation / test splits plus a data-quality baseline:
+seeded train / validation / test splits (stratified by class for classification) plus a
+data-quality baseline:
 
   /opt/ml/processing/train/train.csv            target first, then features, header row
   /opt/ml/processing/validation/validation.csv
   /opt/ml/processing/test/test.csv
   /opt/ml/processing/baseline/statistics.json   Model Monitor statistics of the features
   /opt/ml/processing/baseline/constraints.json  Model Monitor constraints of the features
-  /opt/ml/processing/baseline/preprocessing.json  feature order and category codes
+  /opt/ml/processing/baseline/preprocessing.json  problem type, feature order, category codes,
+                                                  class names
+  preprocessing.json is also written beside train.csv and validation.csv: the training job
+  reads the class names from it (the loaders read only .csv and .parquet files).
+
+The target (--problem-type):
+  binary      0/1, 1 meaning --positive-class (required unless the values are 0 and 1)
+  multiclass  codes 0..K-1 of the class values in sorted order (numerically when every value
+              is a number, else as text); `classes` in preprocessing.json names them by code
+  regression  the value as a float
 
 Missing values: rows without a target are dropped; feature columns missing in more than
 --max-missing-fraction of rows are dropped; remaining gaps stay empty (NaN), which XGBoost
@@ -29,7 +39,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import PROCESSING_FAILURE_FILE, JobArgumentParser, JobError, opt_ml, run_job
+from common import (
+    PREPROCESSING_FILE,
+    PROCESSING_FAILURE_FILE,
+    JobArgumentParser,
+    JobError,
+    opt_ml,
+    run_job,
+)
+from problems import BINARY, CLASSIFICATION, MULTICLASS, PROBLEM_TYPES
 from sklearn.model_selection import train_test_split
 
 SPLITS = ("train", "validation", "test")
@@ -48,9 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--input-dir", type=Path, default=opt_ml("processing", "input"))
     parser.add_argument("--output-dir", type=Path, default=opt_ml("processing"))
     parser.add_argument("--target-column", default="target")
+    parser.add_argument("--problem-type", choices=PROBLEM_TYPES, default=BINARY)
     parser.add_argument(
         "--positive-class",
-        help="target value that means 1, required when the target is not already 0/1",
+        help="binary: the target value that means 1, required unless the target is 0/1",
     )
     parser.add_argument("--numeric-columns", type=_names, default=None, help="a,b,c (checked)")
     parser.add_argument(
@@ -63,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 < args.validation_fraction + args.test_fraction < 1:
         raise JobError("--validation-fraction plus --test-fraction must lie between 0 and 1")
+    if args.positive_class is not None and args.problem_type != BINARY:
+        raise JobError(f"--positive-class applies to binary problems, not {args.problem_type}")
     return args
 
 
@@ -89,7 +110,18 @@ def read_raw(input_dir: Path) -> pd.DataFrame:
     return data
 
 
-def encode_target(data: pd.DataFrame, target: str, positive: str | None) -> pd.DataFrame:
+class Target:
+    """The encoded target column and what it means: class names by code (classification)."""
+
+    def __init__(self, data: pd.DataFrame, classes: list[str], positive: str | None) -> None:
+        self.data = data
+        self.classes = classes
+        self.positive = positive
+
+
+def encode_target(
+    data: pd.DataFrame, target: str, positive: str | None, problem_type: str = BINARY
+) -> Target:
     if target not in data.columns:
         raise JobError(
             f"target column '{target}' is not in the data (columns: "
@@ -98,11 +130,26 @@ def encode_target(data: pd.DataFrame, target: str, positive: str | None) -> pd.D
     data = data[data[target].notna()]
     if data.empty:
         raise JobError(f"every row lacks a value in the target column '{target}'")
+    if problem_type == BINARY:
+        return _binary_target(data, target, positive)
+    if problem_type == MULTICLASS:
+        return _multiclass_target(data, target)
+    values = pd.to_numeric(data[target], errors="coerce")
+    bad = data[target][values.isna() | ~np.isfinite(values.fillna(0))]
+    if len(bad):
+        raise JobError(
+            f"target column '{target}' of a regression must hold numbers; {len(bad)} rows hold "
+            f"e.g. {bad.unique()[:3].tolist()}"
+        )
+    return Target(data.assign(**{target: values.astype(float)}), [], None)
+
+
+def _binary_target(data: pd.DataFrame, target: str, positive: str | None) -> Target:
     classes = sorted(data[target].unique())
     if len(classes) != 2:
         raise JobError(
             f"target column '{target}' has {len(classes)} classes ({classes[:5]}); "
-            "a binary classifier needs exactly 2"
+            "a binary classifier needs exactly 2 (use --problem-type multiclass for more)"
         )
     if positive is None:
         if set(classes) != {"0", "1"}:
@@ -112,7 +159,22 @@ def encode_target(data: pd.DataFrame, target: str, positive: str | None) -> pd.D
         positive = "1"
     if positive not in classes:
         raise JobError(f"--positive-class '{positive}' is not a target value ({classes})")
-    return data.assign(**{target: (data[target] == positive).astype(np.int8)})
+    negative = next(value for value in classes if value != positive)
+    encoded = data.assign(**{target: (data[target] == positive).astype(np.int8)})
+    return Target(encoded, [negative, positive], positive)
+
+
+def _multiclass_target(data: pd.DataFrame, target: str) -> Target:
+    values = data[target].unique().tolist()
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    if numbers.notna().all():  # numeric classes in numeric order: 2 before 10
+        classes = [value for _, value in sorted(zip(numbers, values, strict=True))]
+    else:
+        classes = sorted(values)
+    if len(classes) < 2:
+        raise JobError(f"target column '{target}' holds one class ({classes}); it needs two")
+    codes = {value: code for code, value in enumerate(classes)}
+    return Target(data.assign(**{target: data[target].map(codes).astype(np.int16)}), classes, None)
 
 
 def encode_features(
@@ -168,21 +230,36 @@ def _numeric(name: str, column: pd.Series) -> pd.Series:
     return values.astype(float)
 
 
-def split(frame: pd.DataFrame, target: str, args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+def split(
+    frame: pd.DataFrame, target: str, args: argparse.Namespace, classes: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Seeded splits, stratified by class for classification (`classes`: names by code)."""
     held_out = args.validation_fraction + args.test_fraction
-    smallest = int(frame[target].value_counts().min())
-    if smallest < 3 or smallest * min(args.validation_fraction, args.test_fraction) < 1:
-        raise JobError(
-            f"the rarer class has {smallest} rows: too few for a stratified train / validation /"
-            " test split; provide more data"
-        )
+    stratified = args.problem_type in CLASSIFICATION
+    if stratified:
+        counts = frame[target].value_counts()
+        smallest = int(counts.min())
+        if smallest < 3 or smallest * min(args.validation_fraction, args.test_fraction) < 1:
+            rarest = "rarer class"
+            if args.problem_type == MULTICLASS:
+                code = int(counts.idxmin())
+                rarest = f"rarest class ('{classes[code] if classes else code}')"
+            raise JobError(
+                f"the {rarest} has {smallest} rows: too few for a stratified train / "
+                "validation / test split; provide more data"
+            )
+    elif len(frame) * min(args.validation_fraction, args.test_fraction) < 1:
+        raise JobError(f"{len(frame)} rows are too few for a train / validation / test split")
     train, rest = train_test_split(
-        frame, test_size=held_out, stratify=frame[target], random_state=args.seed
+        frame,
+        test_size=held_out,
+        stratify=frame[target] if stratified else None,
+        random_state=args.seed,
     )
     validation, test = train_test_split(
         rest,
         test_size=args.test_fraction / held_out,
-        stratify=rest[target],
+        stratify=rest[target] if stratified else None,
         random_state=args.seed,
     )
     return {"train": train, "validation": validation, "test": test}
@@ -293,18 +370,30 @@ def constraints(stats: dict) -> dict:
     }
 
 
+def _summary(frame: pd.DataFrame, target: str, problem_type: str) -> str:
+    if problem_type == BINARY:
+        return f"{int(frame[target].sum())} positive"
+    if problem_type == MULTICLASS:
+        counts = frame[target].value_counts().sort_index()
+        return "rows per class code " + ", ".join(f"{c}: {n}" for c, n in counts.items())
+    return f"target mean {frame[target].mean():.4g}"
+
+
 def write_outputs(
     splits: dict[str, pd.DataFrame],
-    target: str,
+    target: Target,
+    target_column: str,
     categories: dict[str, list[str]],
-    output_dir: Path,
+    args: argparse.Namespace,
 ) -> None:
+    output_dir = args.output_dir
     for name, frame in splits.items():
         directory = output_dir / name
         directory.mkdir(parents=True, exist_ok=True)
         frame.to_csv(directory / f"{name}.csv", index=False, float_format="%.10g")
-        print(f"{name}: {len(frame)} rows, {int(frame[target].sum())} positive", flush=True)
-    features = splits["train"].drop(columns=[target])
+        summary = _summary(frame, target_column, args.problem_type)
+        print(f"{name}: {len(frame)} rows, {summary}", flush=True)
+    features = splits["train"].drop(columns=[target_column])
     # Captured requests are header-less CSV, which Model Monitor reads as columns _c0, _c1...
     # in request order: the baseline must use those names or every run reports violations.
     monitored = features.set_axis(monitor_column_names(features.columns), axis=1)
@@ -314,7 +403,10 @@ def write_outputs(
     (baseline / "statistics.json").write_text(json.dumps(stats, indent=1))
     (baseline / "constraints.json").write_text(json.dumps(constraints(stats), indent=1))
     schema = {
-        "target_column": target,
+        "problem_type": args.problem_type,
+        "target_column": target_column,
+        "classes": target.classes,
+        "positive_class": target.positive,
         "feature_names": list(features.columns),
         "monitor_column_names": dict(zip(monitored.columns, features.columns, strict=True)),
         "categorical_codes": {
@@ -322,19 +414,26 @@ def write_outputs(
             for name, values in categories.items()
         },
     }
-    (baseline / "preprocessing.json").write_text(json.dumps(schema, indent=1))
+    text = json.dumps(schema, indent=1)
+    for directory in (baseline, output_dir / "train", output_dir / "validation"):
+        (directory / PREPROCESSING_FILE).write_text(text)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     raw = read_raw(args.input_dir)
-    labeled = encode_target(raw, args.target_column, args.positive_class)
+    target = encode_target(raw, args.target_column, args.positive_class, args.problem_type)
+    labeled = target.data
     features, categories = encode_features(labeled, args.target_column, args)
     if features.shape[1] == 0:
         raise JobError("no feature columns are left after dropping sparse columns")
     frame = pd.concat([labeled[[args.target_column]], features], axis=1)
     write_outputs(
-        split(frame, args.target_column, args), args.target_column, categories, args.output_dir
+        split(frame, args.target_column, args, target.classes),
+        target,
+        args.target_column,
+        categories,
+        args,
     )
 
 

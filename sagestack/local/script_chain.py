@@ -1,17 +1,35 @@
-"""The bundled data set through preprocess → train → evaluate with the local runner.
+"""A bundled data set through preprocess → train → evaluate with the local runner.
 
 A quick way to see the scripts work together (`sagestack local scripts`), and the shared
-starting point of the tests. With `reuse=True` a finished run in `workdir` is read back
-instead of run again.
+starting point of the tests. The chain runs what a model's pipeline runs: the family's code
+bundle (ground.container.family_code: the shared scripts of training_code/ with the family's
+folder flattened beside them) with the pipeline's arguments and hyperparameters
+(`--problem-type`, `problem_type`, `estimator`). Defaults: today's demo, XGBoost binary on
+breast_cancer.
+
+With `reuse=True` a finished run in `workdir` is read back instead of run again; a lock file
+beside `workdir` lets several processes (pytest-xdist workers) share one run: the first runs
+it, the others wait and read it back.
 """
 
 from __future__ import annotations
 
+import fcntl
+import importlib
 import json
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from sagestack.datasets import POSITIVE_CLASS, breast_cancer
+from ground.container import PROCESSING_ROOT, family_code
+from ground.families import FAMILIES
+from ground.problems import PROBLEM_TYPES
+from sagestack.datasets import DATASETS
 from sagestack.local.runner import TrainingResult, run_processing, run_training
 
 TRAINING_CODE = Path(__file__).resolve().parents[2] / "training_code"
@@ -23,7 +41,24 @@ CHAIN_HYPERPARAMETERS = {
     "early_stopping_rounds": "10",
     "nthread": "1",  # 400 rows: more threads only wait on each other
 }
+# The data set a problem type's chain uses unless told otherwise.
+DEFAULT_DATASETS = {"binary": "breast_cancer", "multiclass": "wine", "regression": "diabetes"}
+# scikit-learn's learner per problem type unless told otherwise, and small settings for it.
+DEFAULT_ESTIMATORS = {
+    "binary": "logistic_regression",
+    "multiclass": "random_forest",
+    "regression": "ridge",
+}
+SKLEARN_HYPERPARAMETERS = {
+    "logistic_regression": {"C": "1.0"},
+    "linear_regression": {},
+    "ridge": {"alpha": "1.0"},
+    "random_forest": {"n_estimators": "50", "max_depth": "8", "n_jobs": "1"},
+    "hist_gradient_boosting": {"max_iter": "60", "learning_rate": "0.1"},
+}
 RECORD = "chain.json"
+# The modules every family names alike (its folder of training_code/).
+FAMILY_MODULES = ("train", "inference", "metrics")
 
 
 class ChainError(RuntimeError):
@@ -35,35 +70,168 @@ class ChainRun:
     splits: dict[str, Path]  # train, validation, test, baseline directories
     training: TrainingResult
     evaluation_dir: Path  # evaluation.json, report.html, PNGs
+    family: str = "xgboost"
+    problem_type: str = "binary"
+    code_dir: Path | None = None  # the family's flattened code bundle
+
+    @property
+    def evaluation(self) -> dict[str, Any]:
+        return json.loads((self.evaluation_dir / "evaluation.json").read_text())
+
+    @property
+    def test_metrics(self) -> dict[str, Any]:
+        """The problem type's layout of evaluation.json (binary_classification_metrics, ...)."""
+        return self.evaluation[PROBLEM_TYPES[self.problem_type].layout]
 
     @property
     def test_auc(self) -> float:
-        report = json.loads((self.evaluation_dir / "evaluation.json").read_text())
-        return report["binary_classification_metrics"]["auc"]["value"]
+        return self.test_metrics["auc"]["value"]
 
 
-def run_chain(workdir: Path, *, reuse: bool = False, stream_logs: bool = False) -> ChainRun:
+def family_code_dir(family: str, destination: Path) -> Path:
+    """The family's code bundle, flattened into `destination` (made afresh)."""
+    if family not in FAMILIES:
+        raise ValueError(f"no model family '{family}'; known: {', '.join(sorted(FAMILIES))}")
+    files = family_code(TRAINING_CODE, family, FAMILIES)
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    for name, source in files.items():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return destination
+
+
+def import_family(family: str, code_dir: Path) -> SimpleNamespace:
+    """The family's own modules (`.train`, `.inference`, `.metrics`) imported in this process
+    from its bundle flattened into `code_dir` (family_code_dir), as its jobs import them.
+
+    Every family names these modules alike, so they are taken out of sys.modules again once
+    imported: the next family's import does not find them, and several families' modules
+    live side by side (tests, benchmarks). The shared modules (common, serving, problems) are
+    one file for every family and stay imported.
+    """
+    code = family_code_dir(family, code_dir)
+    saved = {name: sys.modules.pop(name) for name in FAMILY_MODULES if name in sys.modules}
+    sys.path.insert(0, str(code))
+    try:
+        modules = {name: importlib.import_module(name) for name in FAMILY_MODULES}
+    finally:
+        sys.path.remove(str(code))
+        for name in FAMILY_MODULES:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+    return SimpleNamespace(code_dir=code, **modules)
+
+
+def chain_hyperparameters(
+    family: str, problem_type: str, estimator: str | None = None
+) -> dict[str, str]:
+    """Small, fast settings of the family (and estimator) for the bundled data sets."""
+    if family == "xgboost":
+        return dict(CHAIN_HYPERPARAMETERS)
+    return dict(SKLEARN_HYPERPARAMETERS[estimator or DEFAULT_ESTIMATORS[problem_type]])
+
+
+def run_chain(
+    workdir: Path,
+    *,
+    family: str = "xgboost",
+    problem_type: str = "binary",
+    dataset: str | None = None,
+    hyperparameters: Mapping[str, str] | None = None,
+    estimator: str | None = None,
+    cv_folds: int = 3,
+    reuse: bool = False,
+    stream_logs: bool = False,
+) -> ChainRun:
+    """preprocess.py → train.py → evaluate.py of `family` on a bundled data set (by default the
+    problem type's: breast_cancer, wine, diabetes), with the pipeline's arguments.
+
+    `hyperparameters` are the model's own (default: chain_hyperparameters); `estimator` picks
+    scikit-learn's learner (default per problem type: DEFAULT_ESTIMATORS). `cv_folds` adds
+    evaluate.py's cross-validation (0: none).
+    """
+    if problem_type not in PROBLEM_TYPES:
+        raise ValueError(f"problem type '{problem_type}' is not one of {sorted(PROBLEM_TYPES)}")
     workdir = Path(workdir)
-    record = workdir / RECORD
-    if reuse and record.is_file():
-        return _read(record)
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(workdir):
+        record = workdir / RECORD
+        if reuse and record.is_file():
+            return _read(record)
+        run = _run(
+            workdir,
+            family=family,
+            problem_type=problem_type,
+            dataset=dataset or DEFAULT_DATASETS[problem_type],
+            hyperparameters=hyperparameters,
+            estimator=estimator,
+            cv_folds=cv_folds,
+            stream_logs=stream_logs,
+        )
+        _write(run, record)
+        return run
+
+
+@contextmanager
+def _locked(workdir: Path) -> Iterator[None]:
+    with (workdir.parent / f".{workdir.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(
+    workdir: Path,
+    *,
+    family: str,
+    problem_type: str,
+    dataset: str,
+    hyperparameters: Mapping[str, str] | None,
+    estimator: str | None,
+    cv_folds: int,
+    stream_logs: bool,
+) -> ChainRun:
+    info = DATASETS[dataset]
+    if info.problem_type != problem_type:
+        raise ValueError(
+            f"data set '{dataset}' is a {info.problem_type} problem, not {problem_type}"
+        )
+    if family == "sklearn":
+        estimator = estimator or DEFAULT_ESTIMATORS[problem_type]
+    elif estimator is not None:
+        raise ValueError(
+            f"family '{family}' has one learner; estimator '{estimator}' is not for it"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
-    raw = workdir / "raw" / "breast_cancer.csv"
+    code = family_code_dir(family, workdir / "code")
+    raw = workdir / "raw" / f"{dataset}.csv"
     raw.parent.mkdir(exist_ok=True)
-    breast_cancer().to_csv(raw, index=False)
+    info.load().to_csv(raw, index=False)
     splits = {name: workdir / name for name in SPLITS}
+    arguments = ["--target-column", "target", "--problem-type", problem_type]
+    if info.positive_class is not None:
+        arguments += ["--positive-class", info.positive_class]
     prepared = run_processing(
-        TRAINING_CODE / "preprocess.py",
-        inputs={"/opt/ml/processing/input": raw},
-        outputs={f"/opt/ml/processing/{name}": path for name, path in splits.items()},
-        arguments=["--target-column", "target", "--positive-class", POSITIVE_CLASS],
+        code / "preprocess.py",
+        inputs={f"{PROCESSING_ROOT}/input": raw},
+        outputs={f"{PROCESSING_ROOT}/{name}": path for name, path in splits.items()},
+        arguments=arguments,
         stream_logs=stream_logs,
     )
     _check("preprocess", prepared.failure_reason)
+    # As the pipeline writes them: JSON-encoded strings, decoded by the training toolkit.
+    job = {"sagemaker_program": '"train.py"', "problem_type": f'"{problem_type}"'}
+    if estimator is not None:
+        job["estimator"] = f'"{estimator}"'
+    own = chain_hyperparameters(family, problem_type, estimator)
     training = run_training(
-        TRAINING_CODE / "train.py",
+        code / "train.py",
         channels={"train": splits["train"], "validation": splits["validation"]},
-        hyperparameters={**CHAIN_HYPERPARAMETERS, "sagemaker_program": '"train.py"'},
+        hyperparameters={**(own if hyperparameters is None else hyperparameters), **job},
         output_dir=workdir / "training",
         stream_logs=stream_logs,
     )
@@ -72,20 +240,22 @@ def run_chain(workdir: Path, *, reuse: bool = False, stream_logs: bool = False) 
         raise ChainError("the train step succeeded but left no model.tar.gz")
     evaluation_dir = workdir / "evaluation"
     evaluated = run_processing(
-        TRAINING_CODE / "evaluate.py",
+        code / "evaluate.py",
         inputs={
-            "/opt/ml/processing/model": training.model_artifact,
-            "/opt/ml/processing/test": splits["test"],
-            "/opt/ml/processing/train": splits["train"],
+            f"{PROCESSING_ROOT}/model": training.model_artifact,
+            f"{PROCESSING_ROOT}/test": splits["test"],
+            f"{PROCESSING_ROOT}/train": splits["train"],
         },
-        outputs={"/opt/ml/processing/evaluation": evaluation_dir},
-        arguments=["--cv-folds", "3"],
+        outputs={f"{PROCESSING_ROOT}/evaluation": evaluation_dir},
+        arguments=[
+            "--problem-type",
+            problem_type,
+            *(["--cv-folds", str(cv_folds)] if cv_folds else []),
+        ],
         stream_logs=stream_logs,
     )
     _check("evaluate", evaluated.failure_reason)
-    run = ChainRun(splits, training, evaluation_dir)
-    _write(run, record)
-    return run
+    return ChainRun(splits, training, evaluation_dir, family, problem_type, code)
 
 
 def _check(step: str, failure_reason: str | None) -> None:
@@ -98,6 +268,9 @@ def _write(run: ChainRun, record: Path) -> None:
     record.write_text(
         json.dumps(
             {
+                "family": run.family,
+                "problem_type": run.problem_type,
+                "code_dir": str(run.code_dir) if run.code_dir else None,
                 "splits": {name: str(path) for name, path in run.splits.items()},
                 "log_path": str(training.log_path),
                 "model_artifact": str(training.model_artifact),
@@ -121,4 +294,12 @@ def _read(record: Path) -> ChainRun:
         host_logs={"algo-1": log_path},
     )
     splits = {name: Path(path) for name, path in data["splits"].items()}
-    return ChainRun(splits, training, Path(data["evaluation_dir"]))
+    code_dir = Path(data["code_dir"]) if data.get("code_dir") else None
+    return ChainRun(
+        splits,
+        training,
+        Path(data["evaluation_dir"]),
+        data.get("family", "xgboost"),
+        data.get("problem_type", "binary"),
+        code_dir,
+    )

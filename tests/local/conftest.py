@@ -1,5 +1,6 @@
 """Fixtures for the local runner and endpoint tests: the bundled-data demo run (shared with
-tests/training_code through `run_chain(reuse=True)`) and dummy AWS settings for boto3."""
+tests/training_code and between pytest-xdist workers through `run_chain(reuse=True)`) and
+dummy AWS settings for boto3."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from sagestack.local.script_chain import ChainRun, run_chain
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> ChainRun:
-    return run_chain(tmp_path_factory.getbasetemp() / "demo", reuse=True)
+def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> ChainRun:
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent  # one run for every worker
+    return run_chain(root / "demo", reuse=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""evaluate.py under the processing contract: model-quality JSON, figures, HTML, CV, failures."""
+"""evaluate.py under the processing contract: model-quality JSON, figures, HTML, CV, failures.
+
+The other families and problem types: test_families.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from common import JobError
-from evaluate import load_model, parse_args
+from evaluate import evaluate, load_model, parse_args
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -54,3 +56,26 @@ def test_missing_model_is_a_clear_failure(tmp_path: Path) -> None:
 def test_bad_arguments_are_a_clear_failure() -> None:
     with pytest.raises(JobError, match=r"--cv-folds must be 0 \(none\) or at least 2, got 1"):
         parse_args(["--cv-folds", "1"])
+
+
+def test_a_model_of_another_problem_type_is_refused(demo, tmp_path: Path) -> None:
+    args = parse_args(
+        [
+            *("--problem-type", "regression"),
+            *("--model-dir", str(demo.training.model_artifact.parent)),
+            *("--test-dir", str(demo.splits["test"])),
+            *("--output-dir", str(tmp_path)),
+        ]
+    )
+    with pytest.raises(JobError, match="the model is a binary model, but the job evaluates"):
+        evaluate(args)
+
+
+def test_an_artifact_without_a_model_is_a_clear_failure(tmp_path: Path) -> None:
+    import tarfile
+
+    (tmp_path / "metadata.json").write_text("{}")
+    with tarfile.open(tmp_path / "model.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "metadata.json", arcname="metadata.json")
+    with pytest.raises(JobError, match=r"the model carries no code/inference\.py"):
+        load_model(tmp_path, tmp_path / "work")

@@ -1,4 +1,5 @@
-"""inference.py handlers: every content type, both CSV parsers, and clear client errors.
+"""The XGBoost inference.py handlers and serving.py's parsers: every content type, both CSV
+parsers, and clear client errors.
 
 Property-based (hypothesis): well-formed rows round-trip exactly, the fast (pyarrow) and plain
 CSV parsers agree on any text, and no body of any type raises anything but a RequestError."""
@@ -12,25 +13,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from code_families import family
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from inference import (
+from serving import (
     CSV,
     JSON,
     NPY,
     SMALL_CSV_BYTES,
-    Model,
     RequestError,
-    input_fn,
-    model_fn,
-    output_fn,
     parse_csv,
     parse_csv_arrow,
     parse_csv_python,
-    predict_fn,
 )
 
+inference = family("xgboost").inference
+Model, model_fn, predict_fn = inference.Model, inference.model_fn, inference.predict_fn
+input_fn, output_fn = inference.input_fn, inference.output_fn
 FAST = settings(max_examples=60, deadline=None)
 finite32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 matrices = arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 8)), elements=finite32)
@@ -141,9 +141,9 @@ def test_bad_bodies_get_a_clear_client_error(
 
 
 def test_predictions_and_both_answer_types(model: Model) -> None:
-    rows = np.zeros((3, len(model.feature_names)), dtype=np.float32)
+    rows = np.zeros((3, len(model.spec.feature_names)), dtype=np.float32)
     prediction = predict_fn(rows, model)
-    assert prediction.probabilities.shape == (3,)
+    assert prediction.scores.shape == (3,)
     assert set(prediction.labels.tolist()) <= {0, 1}
     body, content_type = output_fn(prediction, "text/csv")
     assert content_type == CSV and len(body.splitlines()) == 3

@@ -167,3 +167,84 @@ def test_job_exits_non_zero_with_the_reason_under_the_runner(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert result.failure_reason.startswith("target column 'target' is not in the data")
     assert not (tmp_path / "train").exists()  # nothing is uploaded from a failed job
+
+
+def test_multiclass_targets_become_sorted_codes_named_in_preprocessing_json(chain) -> None:
+    splits = chain("xgboost", "multiclass").splits
+    frames = {n: pd.read_csv(splits[n] / f"{n}.csv") for n in ("train", "validation", "test")}
+    assert [len(f) for f in frames.values()] == [124, 27, 27]
+    assert all(set(f["target"]) == {0, 1, 2} for f in frames.values())  # stratified
+    for directory in (splits["baseline"], splits["train"], splits["validation"]):
+        schema = json.loads((directory / "preprocessing.json").read_text())
+        assert schema["problem_type"] == "multiclass"
+        assert schema["classes"] == ["class_0", "class_1", "class_2"]
+    stats = json.loads((splits["baseline"] / "statistics.json").read_text())
+    jsonschema.Draft202012Validator(_schema("statistics")).validate(stats)
+    assert len(stats["features"]) == 13
+
+
+def test_regression_targets_stay_numbers_and_split_without_strata(chain) -> None:
+    splits = chain("xgboost", "regression").splits
+    frames = {n: pd.read_csv(splits[n] / f"{n}.csv") for n in ("train", "validation", "test")}
+    assert sum(len(f) for f in frames.values()) == 442
+    target = frames["train"]["target"]  # whole numbers in this data set: written as such
+    assert pd.api.types.is_numeric_dtype(target) and target.nunique() > 100
+    schema = json.loads((splits["baseline"] / "preprocessing.json").read_text())
+    assert (schema["problem_type"], schema["classes"], schema["positive_class"]) == (
+        "regression",
+        [],
+        None,
+    )
+
+
+def test_binary_preprocessing_names_both_classes(splits: dict[str, Path]) -> None:
+    schema = json.loads((splits["train"] / "preprocessing.json").read_text())
+    assert (schema["classes"], schema["positive_class"]) == (["benign", "malignant"], "malignant")
+
+
+def test_numeric_class_values_sort_as_numbers(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": range(60), "target": ["10", "2", "9"] * 20})
+    out = _run(tmp_path, frame, "--problem-type", "multiclass")
+    schema = json.loads((out / "baseline" / "preprocessing.json").read_text())
+    assert schema["classes"] == ["2", "9", "10"]
+    train = pd.read_csv(out / "train" / "train.csv")
+    assert (train["target"] == 0).sum() == (train["target"] == 2).sum()  # stratified thirds
+
+
+@pytest.mark.parametrize(
+    ("frame", "arguments", "reason"),
+    [
+        (
+            synthetic(60, 2),
+            ["--problem-type", "multiclass", "--positive-class", "1"],
+            "--positive-class applies to binary problems, not multiclass",
+        ),
+        (
+            pd.DataFrame({"x": range(30), "target": ["a"] * 30}),
+            ["--problem-type", "multiclass"],
+            "holds one class (['a']); it needs two",
+        ),
+        (
+            pd.DataFrame({"x": range(40), "target": ["a"] * 20 + ["b"] * 18 + ["c"] * 2}),
+            ["--problem-type", "multiclass"],
+            "the rarest class ('c') has 2 rows",
+        ),
+        (
+            pd.DataFrame({"x": range(20), "target": ["1.5", "high"] * 10}),
+            ["--problem-type", "regression"],
+            "target column 'target' of a regression must hold numbers; 10 rows hold e.g. ['high']",
+        ),
+        (
+            pd.DataFrame({"x": range(9), "target": [0, 1, 2] * 3}),
+            [],
+            "a binary classifier needs exactly 2 (use --problem-type multiclass for more)",
+        ),
+        (synthetic(50, 2), ["--problem-type", "ordinal"], "invalid choice: 'ordinal'"),
+    ],
+)
+def test_bad_targets_of_each_problem_type_are_refused(
+    tmp_path: Path, frame: pd.DataFrame, arguments: list[str], reason: str
+) -> None:
+    with pytest.raises(JobError) as caught:
+        _run(tmp_path, frame, *arguments)
+    assert reason in str(caught.value)

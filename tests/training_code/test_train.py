@@ -1,5 +1,6 @@
-"""train.py under the training contract: hyperparameters, formats, metrics, checkpoint resume
-after a killed run, two-host training on loopback, and failures with their reason."""
+"""XGBoost's train.py under the training contract: hyperparameters, formats, metrics,
+checkpoint resume after a killed run, two-host training on loopback, and failures with their
+reason."""
 
 from __future__ import annotations
 
@@ -15,16 +16,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from code_families import family
 from common import JobError, load_labeled
-from metrics import METRIC_DEFINITIONS, format_line
-from train import parse_hyperparameters
 
 from sagestack.datasets import synthetic, write_csv, write_parquet
 from sagestack.local.runner import run_training
 from sagestack.local.script_chain import CHAIN_HYPERPARAMETERS
 
-TRAINING_CODE = Path(__file__).resolve().parents[2] / "training_code"
-TRAIN = TRAINING_CODE / "train.py"
+XGB = family("xgboost")
+TRAIN = XGB.code_dir / "train.py"  # in the flattened bundle, as the job runs it
+METRIC_DEFINITIONS, format_line = XGB.metrics.METRIC_DEFINITIONS, XGB.metrics.format_line
+parse_hyperparameters = XGB.train.parse_hyperparameters
 
 
 def _booster(artifact: Path, tmp_path: Path) -> xgb.Booster:
@@ -32,6 +34,8 @@ def _booster(artifact: Path, tmp_path: Path) -> xgb.Booster:
         assert sorted(tar.getnames()) == [
             "code",
             "code/inference.py",
+            "code/problems.py",
+            "code/serving.py",
             "metadata.json",
             "model.ubj",
         ]
@@ -121,31 +125,32 @@ def test_resume_after_kill_loses_at_most_one_checkpoint_interval(tmp_path: Path)
     cut = 2000
     train = write_csv(data.iloc[:cut], tmp_path / "train" / "train.csv").parent
     valid = write_csv(data.iloc[cut:], tmp_path / "validation" / "valid.csv").parent
-    hps = {"num_round": "80", "eta": "0.05", "max_depth": "5", "early_stopping_rounds": "80"}
+    # 1,000 rounds (about a second of training): on a busy machine a shorter run could end
+    # before the test reads the round it kills at (80 rounds took 0.16 s). A checkpoint every
+    # 50 rounds keeps the saves of the growing model cheap.
+    rounds, interval, kill_at = 1000, 50, 60
+    hps = {"num_round": str(rounds), "eta": "0.05", "max_depth": "5"}
+    hps["early_stopping_rounds"] = str(rounds)
     hps["nthread"] = "1"
-    interval = 5
+    hps["checkpoint_interval"] = str(interval)
     command = [sys.executable, "-m", "sagestack.cli", "local", "train", str(TRAIN)]
     command += ["--channel", f"train={train}", "--channel", f"validation={valid}"]
-    command += [
-        arg
-        for k, v in {**hps, "checkpoint_interval": str(interval)}.items()
-        for arg in ("-H", f"{k}={v}")
-    ]
+    command += [arg for k, v in hps.items() for arg in ("-H", f"{k}={v}")]
     checkpoints = tmp_path / "checkpoints"
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # the killed runner's scratch stays in here
     killed = _kill_after_round(
         [*command, "--output-dir", str(tmp_path / "killed"), "--checkpoint-dir", str(checkpoints)],
-        10,
+        kill_at,
         env,
     )
     last_round = max(int(n) for n in re.findall(r"^\[round (\d+)\]", killed, re.MULTILINE))
-    assert last_round < 80, "the run finished before it could be killed"
+    assert last_round < rounds, "the run finished before it could be killed"
     assert not (tmp_path / "killed" / "model.tar.gz").exists()
 
     resumed = run_training(
         TRAIN,
         channels={"train": train, "validation": valid},
-        hyperparameters={**hps, "checkpoint_interval": str(interval)},
+        hyperparameters=hps,
         output_dir=tmp_path / "resumed",
         checkpoint_dir=checkpoints,
     )
@@ -237,3 +242,23 @@ def test_unusable_channel_data_is_named(tmp_path: Path, frame: pd.DataFrame, rea
     with pytest.raises(JobError) as caught:
         load_labeled(tmp_path, "target")
     assert reason in str(caught.value)
+
+
+def test_without_pyarrow_csv_channels_load_the_same_through_pandas(
+    splits: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = load_labeled(splits["train"], "target")
+    write_parquet(pd.read_csv(splits["train"] / "train.csv"), tmp_path / "part.parquet")
+    write_csv(
+        pd.DataFrame({"x": [1.0, 2.0], "colour": ["red", "blue"], "target": [0, 1]}),
+        tmp_path / "words" / "part.csv",
+    )
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    features, labels, names = load_labeled(splits["train"], "target")
+    np.testing.assert_array_equal(features, expected[0])
+    np.testing.assert_array_equal(labels, expected[1])
+    assert names == expected[2]
+    with pytest.raises(JobError, match=r"holds Parquet files .* no pyarrow"):
+        load_labeled(tmp_path, "target")
+    with pytest.raises(JobError, match=r"column 'colour' in .* is object, not numeric"):
+        load_labeled(tmp_path / "words", "target")

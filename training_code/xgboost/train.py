@@ -1,10 +1,19 @@
-"""Train the binary classifier: XGBoost `hist`, SageMaker script mode (XGBoost 3.0-5 image).
+"""Train an XGBoost model: `hist`, SageMaker script mode (XGBoost 3.0-5 image).
+
+The problem type (hyperparameter `problem_type`) picks the objective: binary:logistic,
+multi:softprob (num_class from the data) or reg:squarederror, and the default evaluation
+metrics (logloss,auc / merror,mlogloss / mae,rmse; early stopping watches the last one; the
+problem type's objective metric, validation:auc / validation:accuracy / validation:rmse, is
+always measured).
 
 Inputs (the SageMaker training contract):
   hyperparameters  `--name value` arguments and/or the SM_HPS JSON (arguments win); names
                    starting with `sagemaker_` or `_` (SDK and HPO bookkeeping) are ignored.
+                   HYPERPARAMETERS lists the others; an unknown name ends the job.
   channels         SM_CHANNEL_TRAIN, SM_CHANNEL_VALIDATION: CSV (header row) or Parquet files
-                   holding `target_column` (0/1) and numeric features, as preprocess.py writes.
+                   holding `target_column` (0/1, class codes or numbers) and numeric features,
+                   as preprocess.py writes them. Its preprocessing.json beside the split gives
+                   the class names (without it, a multiclass model names its classes by code).
   cluster          SM_HOSTS / SM_CURRENT_HOST. With several hosts, the first one runs XGBoost's
                    tracker on port 9099 and every host trains the same model through XGBoost's
                    collective (allreduce), each on its shard: rows `rank::hosts` of a
@@ -15,9 +24,11 @@ Inputs (the SageMaker training contract):
                    `checkpoint-<rounds>.ubj` (atomically); a restarted job (managed spot) resumes
                    from the latest one, so an interruption loses at most that many rounds. The
                    early-stopping state travels in the checkpoint (booster attributes).
-Outputs: SM_MODEL_DIR/model.ubj and metadata.json (features, threshold, best iteration, final
-metrics), metric lines on stdout (see metrics.py, METRIC_DEFINITIONS), and on any failure the
-reason in /opt/ml/output/failure with a non-zero exit code.
+Outputs: SM_MODEL_DIR/model.ubj, metadata.json (format, problem type, features, target,
+classes, threshold, best iteration, hyperparameters, final validation metrics) and code/ (the
+serving files: inference.py, serving.py, problems.py), metric lines on stdout (see metrics.py,
+METRIC_DEFINITIONS), and on any failure the reason in /opt/ml/output/failure with a non-zero
+exit code.
 """
 
 from __future__ import annotations
@@ -25,23 +36,38 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xgboost as xgb
-from common import TRAINING_FAILURE_FILE, JobError, load_labeled, opt_ml, run_job
+from common import (
+    METADATA_FILE,
+    TRAINING_FAILURE_FILE,
+    Cluster,
+    JobError,
+    channel_dir,
+    copy_serving_code,
+    load_labeled,
+    model_dir,
+    opt_ml,
+    read_preprocessing,
+    run_job,
+    typed,
+    unknown_names,
+)
+from common import parse_hyperparameters as raw_hyperparameters
 from metrics import METRIC_DEFINITIONS, format_line
+from problems import BINARY, MULTICLASS, PROBLEM_TYPES, REGRESSION
 
 __all__ = ["HYPERPARAMETERS", "METRIC_DEFINITIONS", "main"]
 
 # name -> (type, default). Defaults keep a small data set fast; the config sets real values.
 HYPERPARAMETERS: dict[str, tuple[type, Any]] = {
+    "problem_type": (str, BINARY),
     "num_round": (int, 100),
     "early_stopping_rounds": (int, 10),
     "max_depth": (int, 6),
@@ -54,7 +80,7 @@ HYPERPARAMETERS: dict[str, tuple[type, Any]] = {
     "alpha": (float, 0.0),
     "scale_pos_weight": (float, 1.0),
     "max_bin": (int, 256),
-    "eval_metric": (str, "logloss,auc"),  # early stopping watches the last one
+    "eval_metric": (str, ""),  # "": the problem type's; early stopping watches the last one
     "eval_train": (bool, False),
     "checkpoint_interval": (int, 10),
     "seed": (int, 0),
@@ -66,88 +92,47 @@ _BOOSTER_PARAMS = [
     *("max_depth", "eta", "min_child_weight", "subsample", "colsample_bytree", "gamma"),
     *("lambda", "alpha", "scale_pos_weight", "max_bin", "seed", "nthread"),
 ]
-TRACKER_PORT = 9099
 TRACKER_TIMEOUT_SECONDS = 600
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)\.ubj$")
 MODEL_FILE = "model.ubj"
-METADATA_FILE = "metadata.json"
-# The serving code travels inside model.tar.gz (`code/`): a network-isolated endpoint cannot
-# download a source directory from S3, so the model package points the container at
-# /opt/ml/model/code (SAGEMAKER_SUBMIT_DIRECTORY) instead.
-SERVING_CODE_DIR = "code"
-SERVING_FILES = ("inference.py",)
+FORMAT = "sagestack-xgboost/2"
+OBJECTIVES = {
+    BINARY: "binary:logistic",
+    MULTICLASS: "multi:softprob",
+    REGRESSION: "reg:squarederror",
+}
+# Evaluation metrics by default (early stopping watches the last), and the one each problem
+# type always needs for its objective metric (accuracy is 1 - merror).
+EVAL_METRICS = {BINARY: "logloss,auc", MULTICLASS: "merror,mlogloss", REGRESSION: "mae,rmse"}
+REQUIRED_METRIC = {BINARY: "auc", MULTICLASS: "merror", REGRESSION: "rmse"}
 
 
 def parse_hyperparameters(argv: list[str], environ: dict[str, str]) -> dict[str, Any]:
     """Merge SM_HPS and `--name value` / `--name=value` arguments, typed and validated."""
-    raw: dict[str, Any] = json.loads(environ.get("SM_HPS") or "{}")
-    items = iter(argv)
-    for item in items:
-        if not item.startswith("--"):
-            raise JobError(f"unexpected argument '{item}'; hyperparameters come as --name value")
-        name, has_value, value = item[2:].partition("=")
-        if not has_value:
-            following = next(items, None)
-            if following is None:
-                raise JobError(f"hyperparameter --{name} has no value")
-            value = following
-        raw[name] = value
+    raw = raw_hyperparameters(argv, environ)
+    unknown_names(raw, HYPERPARAMETERS, "xgboost")
     values = {name: default for name, (_, default) in HYPERPARAMETERS.items()}
     for name, value in raw.items():
-        if name.startswith(("sagemaker_", "_")):
-            continue
-        if name not in HYPERPARAMETERS:
-            raise JobError(
-                f"unknown hyperparameter '{name}'; known: {', '.join(sorted(HYPERPARAMETERS))}"
-            )
-        values[name] = _typed(name, value, HYPERPARAMETERS[name][0])
+        values[name] = typed(name, value, HYPERPARAMETERS[name][0])
+    if values["problem_type"] not in PROBLEM_TYPES:
+        raise JobError(
+            f"hyperparameter 'problem_type' must be one of {', '.join(PROBLEM_TYPES)}, "
+            f"got '{values['problem_type']}'"
+        )
     for name in ("num_round", "checkpoint_interval", "early_stopping_rounds"):
         if values[name] < 1:
             raise JobError(f"hyperparameter '{name}' must be at least 1, got {values[name]}")
     return values
 
 
-def _typed(name: str, value: Any, kind: type) -> Any:
-    text = str(value).strip()
-    try:
-        if kind is bool:
-            if text.lower() not in ("true", "false"):
-                raise ValueError
-            return text.lower() == "true"
-        return kind(float(text)) if kind is int and float(text).is_integer() else kind(text)
-    except ValueError:
-        raise JobError(f"hyperparameter '{name}' must be {kind.__name__}, got '{value}'") from None
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Where this process stands among the training hosts."""
-
-    hosts: list[str]
-    current_host: str
-
-    @classmethod
-    def from_environment(cls, environ: dict[str, str]) -> Cluster:
-        hosts = json.loads(environ.get("SM_HOSTS") or '["algo-1"]')
-        current = environ.get("SM_CURRENT_HOST") or hosts[0]
-        if current not in hosts:
-            raise JobError(f"SM_CURRENT_HOST '{current}' is not in SM_HOSTS {hosts}")
-        return cls(hosts=sorted(hosts), current_host=current)
-
-    @property
-    def rank(self) -> int:
-        return self.hosts.index(self.current_host)
-
-    @property
-    def size(self) -> int:
-        return len(self.hosts)
-
-    def tracker_address(self, environ: dict[str, str]) -> tuple[str, int]:
-        override = environ.get("SAGESTACK_TRACKER")
-        if override:
-            host, _, port = override.rpartition(":")
-            return host, int(port)
-        return socket.gethostbyname(self.hosts[0]), TRACKER_PORT
+def eval_metrics(hps: dict[str, Any]) -> list[str]:
+    """The evaluation metrics: the given or default ones, with the problem type's required one
+    first when missing (early stopping keeps watching the last one given)."""
+    problem_type = hps["problem_type"]
+    text = hps["eval_metric"] or EVAL_METRICS[problem_type]
+    metrics = [metric.strip() for metric in text.split(",") if metric.strip()]
+    required = REQUIRED_METRIC[problem_type]
+    return metrics if required in metrics else [required, *metrics]
 
 
 class _Collective:
@@ -234,18 +219,42 @@ def load_channel(
     feature_names: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """This host's share of a channel's rows."""
-    variable = f"SM_CHANNEL_{channel.upper()}"
-    if variable not in environ:
-        raise JobError(f"channel '{channel}' is missing ({variable} is not set); provide it")
+    problem_type = hps["problem_type"]
     features, labels, names = load_labeled(
-        Path(environ[variable]), hps["target_column"], feature_names
+        channel_dir(channel, environ), hps["target_column"], feature_names, problem_type
     )
     if cluster.size > 1 and not _channel_is_sharded(channel, environ):
         shard = slice(cluster.rank, None, cluster.size)
         features, labels = features[shard], labels[shard]
-    if len(np.unique(labels)) < 2 and cluster.size == 1:
-        raise JobError(f"channel '{channel}' holds a single class; it needs both 0 and 1")
+    if problem_type != REGRESSION and len(np.unique(labels)) < 2 and cluster.size == 1:
+        needs = "both 0 and 1" if problem_type == BINARY else "at least two classes"
+        raise JobError(f"channel '{channel}' holds a single class; it needs {needs}")
     return features, labels, names
+
+
+def class_names(
+    hps: dict[str, Any], environ: dict[str, str], labels: list[np.ndarray], cluster: Cluster
+) -> list[str]:
+    """The classes of a classifier, by code: preprocess.py's names when its preprocessing.json
+    came with the channels, else the codes themselves. A multiclass model's class count is the
+    larger of the names' and the highest code seen on any host + 1 (hosts agree through the
+    collective)."""
+    if hps["problem_type"] == REGRESSION:
+        return []
+    schema = read_preprocessing(channel_dir("train", environ), channel_dir("validation", environ))
+    names = [str(name) for name in (schema or {}).get("classes") or []]
+    if hps["problem_type"] == BINARY:
+        return names if len(names) == 2 else ["0", "1"]
+    highest = max((int(part.max()) for part in labels if len(part)), default=0)
+    if cluster.size > 1:
+        highest = int(
+            xgb.collective.allreduce(np.array([highest], np.int64), xgb.collective.Op.MAX)[0]
+        )
+    if highest >= len(names):
+        if names:
+            print(f"preprocessing.json names {len(names)} classes, the data has code {highest}")
+        names = [str(code) for code in range(highest + 1)]
+    return names
 
 
 class _RoundLogger(xgb.callback.TrainingCallback):
@@ -257,8 +266,18 @@ class _RoundLogger(xgb.callback.TrainingCallback):
             for data, metrics in evals_log.items()
             for metric, history in metrics.items()
         }
-        print(format_line(f"round {model.num_boosted_rounds()}", values), flush=True)
+        print(format_line(f"round {model.num_boosted_rounds()}", with_accuracy(values)), flush=True)
         return False
+
+
+def with_accuracy(values: dict[str, float]) -> dict[str, float]:
+    """`<data>-accuracy` (1 - merror) beside each `<data>-merror`: multiclass's objective."""
+    derived = {
+        key.replace("-merror", "-accuracy"): 1.0 - float(value)
+        for key, value in values.items()
+        if key.endswith("-merror")
+    }
+    return {**values, **derived}
 
 
 class _Checkpointer(xgb.callback.TrainingCallback):
@@ -275,7 +294,7 @@ class _Checkpointer(xgb.callback.TrainingCallback):
         if self._is_writer and rounds % self._interval == 0:
             self._directory.mkdir(parents=True, exist_ok=True)
             final = self._directory / f"checkpoint-{rounds:06d}.ubj"
-            partial = final.with_suffix(".partial")
+            partial = final.with_name(f"partial-{final.name}")  # .ubj: no format warning
             model.save_model(partial)
             os.replace(partial, final)
             for old in _checkpoints(self._directory)[:-2]:
@@ -330,28 +349,33 @@ def latest_checkpoint(directory: Path) -> xgb.Booster | None:
     return None
 
 
-def booster_params(hps: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
+def booster_params(
+    hps: dict[str, Any], environ: dict[str, str], n_classes: int = 0
+) -> dict[str, Any]:
     params = {name: hps[name] for name in _BOOSTER_PARAMS}
     params["nthread"] = hps["nthread"] or int(environ.get("SM_NUM_CPUS") or os.cpu_count() or 1)
     params.update(
-        objective="binary:logistic",
+        objective=OBJECTIVES[hps["problem_type"]],
         tree_method="hist",
-        eval_metric=[m.strip() for m in hps["eval_metric"].split(",") if m.strip()],
+        eval_metric=eval_metrics(hps),
     )
+    if hps["problem_type"] == MULTICLASS:
+        params["num_class"] = n_classes
+    if hps["problem_type"] != BINARY:
+        del params["scale_pos_weight"]  # a binary parameter: XGBoost warns it is unused
     return params
 
 
 def _final_metrics(model: xgb.Booster, dvalid: xgb.DMatrix) -> dict[str, float]:
     # eval_set answers "[0]\tvalidation-logloss:0.09\tvalidation-auc:0.99"
     fields = model.eval_set([(dvalid, "validation")]).split("\t")[1:]
-    return {key: float(value) for key, _, value in (f.rpartition(":") for f in fields)}
+    values = {key: float(value) for key, _, value in (f.rpartition(":") for f in fields)}
+    return with_accuracy(values)
 
 
 def train(hps: dict[str, Any], environ: dict[str, str]) -> None:
     cluster = Cluster.from_environment(environ)
-    model_dir = Path(environ.get("SM_MODEL_DIR") or opt_ml("model"))
     checkpoint_dir = opt_ml("checkpoints")
-    params = booster_params(hps, environ)
     collective = _Collective(cluster, environ)
     x_train, y_train, names = load_channel("train", hps, cluster, environ)
     x_valid, y_valid, _ = load_channel("validation", hps, cluster, environ, names)
@@ -361,6 +385,8 @@ def train(hps: dict[str, Any], environ: dict[str, str]) -> None:
         flush=True,
     )
     with collective:
+        classes = class_names(hps, environ, [y_train, y_valid], cluster)
+        params = booster_params(hps, environ, len(classes))
         dtrain = xgb.QuantileDMatrix(
             x_train, y_train, feature_names=names, max_bin=hps["max_bin"], nthread=params["nthread"]
         )
@@ -394,34 +420,54 @@ def train(hps: dict[str, Any], environ: dict[str, str]) -> None:
         final = _final_metrics(best, dvalid)
     print(format_line("final", {"best_iteration": best_iteration, **final}), flush=True)
     if cluster.rank == 0:
-        _save(best, model_dir, hps, names, best_iteration, final)
+        _save(best, model_dir(environ), hps, names, classes, best_iteration, final)
 
 
 def _save(
     model: xgb.Booster,
-    model_dir: Path,
+    directory: Path,
     hps: dict[str, Any],
     names: list[str],
+    classes: list[str],
     best_iteration: int,
     final: dict[str, float],
 ) -> None:
-    model_dir.mkdir(parents=True, exist_ok=True)
-    model.save_model(model_dir / MODEL_FILE)
-    metadata = {
-        "format": "sagestack-xgboost-binary/1",
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_model(directory / MODEL_FILE)
+    metadata: dict[str, Any] = {
+        "format": FORMAT,
+        "family": "xgboost",
+        "problem_type": hps["problem_type"],
         "xgboost_version": xgb.__version__,
         "feature_names": names,
         "target_column": hps["target_column"],
-        "threshold": hps["threshold"],
+        "classes": classes,
         "best_iteration": best_iteration,
         "validation_metrics": final,
         "hyperparameters": hps,
     }
-    (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
-    code_dir = model_dir / SERVING_CODE_DIR
-    code_dir.mkdir(exist_ok=True)
-    for name in SERVING_FILES:
-        shutil.copyfile(Path(__file__).with_name(name), code_dir / name)
+    if hps["problem_type"] == BINARY:
+        metadata["threshold"] = hps["threshold"]
+    (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+    copy_serving_code(directory, Path(__file__).resolve().parent)
+
+
+def cross_validation_scores(
+    metadata: dict[str, Any], x_fit: np.ndarray, y_fit: np.ndarray, x_held: np.ndarray
+) -> np.ndarray:
+    """evaluate.py --cv-folds: refit the model's hyperparameters on `x_fit` for as many rounds
+    as the model kept, and score `x_held` as the model would (P(1), probabilities, values)."""
+    hps = metadata["hyperparameters"]
+    problem_type = metadata.get("problem_type", BINARY)
+    params = {
+        "objective": OBJECTIVES[problem_type],
+        "tree_method": "hist",
+        **{k: hps[k] for k in ("max_depth", "eta", "min_child_weight", "subsample", "seed")},
+    }
+    if problem_type == MULTICLASS:
+        params["num_class"] = len(metadata["classes"])
+    booster = xgb.train(params, xgb.DMatrix(x_fit, y_fit), metadata["best_iteration"] + 1)
+    return booster.inplace_predict(x_held)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Serve the classifier: the inference handlers of the SageMaker XGBoost 3.0-5 container.
+"""Requests and answers shared by every model family's inference.py (the serving code).
+
+Each family's inference.py loads its model (model_fn) and scores rows (predict_fn); this module
+decodes the request (input_fn), checks the row width against the model's metadata, turns scores
+into a Prediction and writes the answer (output_fn). It ships in model.tar.gz's code/ folder
+beside inference.py and problems.py.
 
 Requests carry rows of features in the order of the model's metadata (`feature_names`), already
 encoded like the training splits (see preprocess.py), as:
@@ -6,25 +11,37 @@ encoded like the training splits (see preprocess.py), as:
   application/json    [[...], ...], a single row [...], or {"instances": [[...], ...]};
                       numbers, or null for a missing value
   application/x-npy   a 1-D or 2-D numeric array (numpy.save, no pickles)
-Answers follow the Accept header: text/csv gives `probability,label` lines; application/json
-(also the default for */* or no Accept) gives {"predictions": [{"probability": p, "label": l}]}.
 
 Bad requests raise RequestError, which carries an HTTP status (400, 406, 415) and a message
 naming what is wrong. Inside the container it subclasses the inference toolkit's
 BaseInferenceToolkitError, which the toolkit answers with that status; the local endpoint
-(sagestack.local.endpoint) does the same.
+(sagestack.local.endpoint) does the same. Rows whose width differs from the model's feature
+count are refused with 400 (check_width).
+
+Answers follow the Accept header: text/csv, or application/json (also for */* or none).
+Per problem type (metadata.json `problem_type`; models without one are binary):
+  binary      csv  `probability,label` per row: P(positive class), then 0/1 at the threshold
+              json {"predictions": [{"probability": p, "label": 0|1}, ...]}
+  multiclass  csv  `label,p_0,...,p_K-1` per row: the class name (CSV-quoted when needed),
+                   then each class's probability in metadata `classes` order
+              json {"predictions": [{"label": "<class>", "probabilities": {"<class>": p,
+                   ...}}, ...]} (the keys in metadata `classes` order)
+  regression  csv  one predicted value per row
+              json {"predictions": [{"value": v}, ...]}
+Numbers in CSV answers carry 7 significant digits.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
-import xgboost as xgb
+from problems import BINARY, MULTICLASS, REGRESSION, check_problem_type
 
 try:  # present in the SageMaker serving container
     from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
@@ -43,8 +60,6 @@ JSON = "application/json"
 NPY = "application/x-npy"
 # Below this size the plain-Python CSV parser beats pyarrow's fixed cost.
 SMALL_CSV_BYTES = 4096
-MODEL_FILE = "model.ubj"
-METADATA_FILE = "metadata.json"
 
 
 class RequestError(_ToolkitError):
@@ -55,30 +70,6 @@ class RequestError(_ToolkitError):
 
     def __str__(self) -> str:
         return self.message
-
-
-class Model(NamedTuple):
-    booster: xgb.Booster
-    feature_names: list[str]
-    threshold: float
-
-
-class Prediction(NamedTuple):
-    probabilities: np.ndarray
-    labels: np.ndarray
-
-
-def model_fn(model_dir: str) -> Model:
-    """Load model.ubj and metadata.json from the extracted model.tar.gz.
-
-    Predictions run on one thread: the serving container runs one worker per vCPU, so more
-    threads per request only contend (and cost a thread hand-off on every single-row call).
-    """
-    directory = Path(model_dir)
-    metadata = json.loads((directory / METADATA_FILE).read_text())
-    booster = xgb.Booster(model_file=str(directory / MODEL_FILE))
-    booster.set_param({"nthread": 1})
-    return Model(booster, list(metadata["feature_names"]), float(metadata["threshold"]))
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.ndarray:
@@ -102,33 +93,6 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.
         row = int(np.argwhere(np.isinf(rows))[0][0])
         raise RequestError(400, f"row {row + 1} holds an infinite value; send finite numbers")
     return rows
-
-
-def predict_fn(input_data: np.ndarray, model: Model) -> Prediction:
-    """Probabilities of the positive class, and labels at the model's threshold."""
-    expected = len(model.feature_names)
-    if input_data.shape[1] != expected:
-        raise RequestError(
-            400,
-            f"each row needs {expected} features (model features: "
-            f"{', '.join(model.feature_names[:5])}, ...); the request has {input_data.shape[1]}",
-        )
-    probabilities = model.booster.inplace_predict(input_data)
-    return Prediction(probabilities, (probabilities >= model.threshold).astype(np.int8))
-
-
-def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
-    """Serialize in the Accept type; returns (body, content type)."""
-    content_type = choose_accept(accept)
-    probabilities, labels = prediction.probabilities.tolist(), prediction.labels.tolist()
-    if content_type == CSV:
-        # One %-format over the interleaved values: about twice as fast as a format per row.
-        interleaved = [value for row in zip(probabilities, labels, strict=True) for value in row]
-        return "%.7g,%d\n" * len(probabilities) % tuple(interleaved), CSV
-    predictions = [
-        {"probability": p, "label": y} for p, y in zip(probabilities, labels, strict=True)
-    ]
-    return json.dumps({"predictions": predictions}), JSON
 
 
 def choose_accept(accept: str | None) -> str:
@@ -281,3 +245,119 @@ def parse_npy(body: bytes) -> np.ndarray:
     if rows.ndim != 2 or rows.size == 0:
         raise RequestError(400, f"the .npy array must be non-empty 1-D or 2-D, not {rows.shape}")
     return rows.astype(np.float32)
+
+
+# --- the model's description and the answers -----------------------------------------------
+
+METADATA_FILE = "metadata.json"
+
+
+class ModelSpec(NamedTuple):
+    """What the handlers need from metadata.json, prepared once in model_fn."""
+
+    problem_type: str
+    feature_names: list[str]
+    classes: list[str]  # multiclass: names by code; binary: [negative, positive]; regression: []
+    threshold: float  # binary: P(positive) at or above it means label 1
+    csv_line: str  # %-format of one CSV answer line
+    csv_classes: tuple[str, ...]  # class names as written in CSV answers
+
+
+class Prediction(NamedTuple):
+    """Scores of a batch of rows: binary P(class 1) (n,), multiclass probabilities (n, K) in
+    the order of spec.classes, or regression values (n,). `labels`: 0/1 at the threshold for
+    binary, the most probable class's code for multiclass, None for regression."""
+
+    spec: ModelSpec
+    scores: np.ndarray
+    labels: np.ndarray | None
+
+
+def read_metadata(model_dir: str | Path) -> dict[str, Any]:
+    return json.loads((Path(model_dir) / METADATA_FILE).read_text())
+
+
+def model_spec(metadata: dict[str, Any]) -> ModelSpec:
+    """The ModelSpec of a metadata.json (models of the first format, binary XGBoost without
+    `problem_type`, still load)."""
+    problem_type = check_problem_type(metadata.get("problem_type", BINARY))
+    classes = [str(name) for name in metadata.get("classes") or []]
+    if problem_type == MULTICLASS:
+        if len(classes) < 2:
+            raise ValueError("a multiclass model's metadata.json needs its `classes` (2 or more)")
+        csv_classes = tuple(_csv_field(name) for name in classes)
+        csv_line = "%s" + ",%.7g" * len(classes) + "\n"
+    elif problem_type == BINARY:
+        csv_classes, csv_line = (), "%.7g,%d\n"
+    else:
+        csv_classes, csv_line = (), "%.7g\n"
+    return ModelSpec(
+        problem_type=problem_type,
+        feature_names=[str(name) for name in metadata["feature_names"]],
+        classes=classes,
+        threshold=float(metadata.get("threshold", 0.5)),
+        csv_line=csv_line,
+        csv_classes=csv_classes,
+    )
+
+
+def _csv_field(text: str) -> str:
+    """`text` as one CSV field: quoted (quotes doubled) when it holds a comma, quote or line end."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([text])
+    return buffer.getvalue()
+
+
+def check_width(rows: np.ndarray, spec: ModelSpec) -> None:
+    """A 400 unless every row carries the model's feature count."""
+    expected = len(spec.feature_names)
+    if rows.shape[1] != expected:
+        raise RequestError(
+            400,
+            f"each row needs {expected} features (model features: "
+            f"{', '.join(spec.feature_names[:5])}, ...); the request has {rows.shape[1]}",
+        )
+
+
+def prediction(spec: ModelSpec, scores: np.ndarray) -> Prediction:
+    """Labels for a batch of scores, as the problem type defines them."""
+    if spec.problem_type == BINARY:
+        return Prediction(spec, scores, (scores >= spec.threshold).astype(np.int8))
+    if spec.problem_type == MULTICLASS:
+        return Prediction(spec, scores, np.argmax(scores, axis=1))
+    return Prediction(spec, scores, None)
+
+
+def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
+    """Serialize in the Accept type; returns (body, content type)."""
+    content_type = choose_accept(accept)
+    spec = prediction.spec
+    scores = prediction.scores.tolist()
+    if spec.problem_type == REGRESSION:
+        if content_type == CSV:
+            return spec.csv_line * len(scores) % tuple(scores), CSV
+        return json.dumps({"predictions": [{"value": v} for v in scores]}), JSON
+    labels = prediction.labels.tolist()  # type: ignore[union-attr]
+    if spec.problem_type == BINARY:
+        if content_type == CSV:
+            # One %-format over the interleaved values: about twice as fast as one per row.
+            interleaved = [value for row in zip(scores, labels, strict=True) for value in row]
+            return spec.csv_line * len(scores) % tuple(interleaved), CSV
+        predictions: list[dict[str, Any]] = [
+            {"probability": p, "label": y} for p, y in zip(scores, labels, strict=True)
+        ]
+        return json.dumps({"predictions": predictions}), JSON
+    if content_type == CSV:
+        names = spec.csv_classes
+        interleaved = [
+            value
+            for label, row in zip(labels, scores, strict=True)
+            for value in (names[label], *row)
+        ]
+        return spec.csv_line * len(scores) % tuple(interleaved), CSV
+    classes = spec.classes
+    predictions = [
+        {"label": classes[label], "probabilities": dict(zip(classes, row, strict=True))}
+        for label, row in zip(labels, scores, strict=True)
+    ]
+    return json.dumps({"predictions": predictions}), JSON
