@@ -148,7 +148,9 @@ def test_model_monitor_on_a_serverless_endpoint_is_refused(config_dir: Path) -> 
 def test_baseline_outside_a_platform_bucket_is_refused(config_dir: Path) -> None:
     uri = "s3://someone-elses-bucket/baseline/"
     pin(config_dir, "cancer", "prod", baseline_uri=run_baseline("cancer"))
-    path = in_env(config_dir, "cancer", "prod", {"monitoring": {"model_monitor": {"baseline_uri": uri}}})
+    path = in_env(
+        config_dir, "cancer", "prod", {"monitoring": {"model_monitor": {"baseline_uri": uri}}}
+    )
     message = error(config_dir)
     assert (
         f"{path}: environments.prod.monitoring.model_monitor.baseline_uri: baseline {uri} is "
