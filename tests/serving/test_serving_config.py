@@ -347,3 +347,25 @@ def test_a_model_may_serve_serverless_in_an_instance_environment(config_dir: Pat
     assert cancer.serving.is_serverless and cancer.serving.serverless.memory_mb == 3072
     assert cancer.endpoint_name == "sagestack-staging-cancer-serverless"
     assert not staging.model("wine").serving.is_serverless
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [
+        {"group": "sagestack-dev-cancer", "version": 3},
+        {"arn": "arn:aws:sagemaker:eu-west-1:999999999999:model-package/sagestack-dev-cancer/3"},
+    ],
+    ids=["group and version of another account's registry", "arn of an account not dev's"],
+)
+def test_a_pin_must_name_its_package_in_the_registering_environments_account(
+    config_dir: Path, pin: dict
+) -> None:
+    """The stacks derive the package ARN and the model data's bucket from the pin (the group
+    names the registering environment, the account comes with it): prod pinning dev's group
+    by {group, version} would serve a package of prod's own account, and an ARN of an
+    account that is not dev's names a bucket `sagestack-dev-ml-artifacts-<that account>-...`
+    that dev never created. Either way the model could not be created: refuse the pin."""
+    pin = {**pin, "baseline_uri": baseline("cancer")}
+    path = override(config_dir, "cancer", "prod", {"model": pin})
+    message = error(config_dir)
+    assert f"{path}: environments.prod.serving.model" in message, message
