@@ -415,3 +415,15 @@ def test_a_target_monitoring_against_its_own_baseline_needs_none_from_the_packag
     )
     assert "  baseline: passed: staging monitors against its own" in out, out
     assert "  served: passed" in out and code == 0
+
+
+def test_an_unreadable_baseline_names_the_environment_whose_monitor_would_fail(
+    capsys, registry, config_dir
+) -> None:
+    """v8 records a baseline whose files were never written: staging's monitor would fail."""
+    code, out = promote(
+        capsys, registry, config_dir, "--to", "staging", "--model", "cancer", "--version", "8"
+    )
+    assert code == 1
+    (line,) = [line for line in out.splitlines() if line.startswith("  baseline: FAILED")]
+    assert line.endswith("staging's Model Monitor would fail on every run"), line
