@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from ground.config import load_environments
 from sagestack import baselines
 from sagestack.assembly import CloudAssembly
 from tests.synth import Assembly
@@ -22,9 +23,18 @@ def test_templates_match_their_committed_baselines(assembly: Assembly) -> None:
     )
 
 
-def test_every_environment_has_baselines() -> None:
-    found = {path.parent.name for path in baselines.BASELINE_DIR.glob("*/*.template.json")}
-    assert {"dev", "staging", "prod"} <= found
+def test_every_environment_and_every_model_has_baselines() -> None:
+    """The shared stacks of each environment and each hosted model's training stack (the
+    committed configs pin nothing, so there are no serving or monitoring stacks yet)."""
+    found = {
+        (path.parent.name, path.name.removesuffix(".template.json"))
+        for path in baselines.BASELINE_DIR.glob("*/*.template.json")
+    }
+    expected = set()
+    for environment in load_environments():
+        expected |= {(environment.name, "data"), (environment.name, "network")}
+        expected |= {(environment.name, f"{d.name}-training") for d in environment.models}
+    assert found == expected
 
 
 def test_normalize_replaces_asset_hashes_and_drops_cdk_boilerplate() -> None:

@@ -1,7 +1,9 @@
 """The app synthesized once with `-c delivery=true`, by the real CDK CLI, with staging pinned.
 
-Staging must serve a model for the pipeline to smoke-test it, so the environment files are
-copied and staging's pin set, as `sagestack promote` would.
+Staging must serve models for the pipeline to smoke-test them, so the config is copied and
+each model's staging pin set, as `sagestack promote` would. The copied pipeline file keeps the
+smoke-test requests of cancer and wine only: diabetes is pinned but has no request, so it must
+get no smoke test.
 """
 
 from __future__ import annotations
@@ -11,23 +13,46 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from aws_cdk.assertions import Template
 
+from ground.config.delivery import DELIVERY_FILE
 from ground.config.loader import CONFIG_DIR
 from sagestack.assembly import CloudAssembly
-from sagestack.promotion.pin import rewrite_pin
+from sagestack.promotion.pin import pin_path, rewrite_pin
 from tests.synth import cdk_synth
 
-PINNED = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-models/1"
-BASELINE = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models/run-1/baseline/"
+MODELS = ("cancer", "wine", "diabetes")
+SMOKE_TESTED = ("cancer", "wine")
+ARTIFACTS = "s3://sagestack-dev-ml-artifacts-123456789012-eu-west-1/models"
+
+
+def package(model: str) -> str:
+    return f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/sagestack-dev-{model}/1"
+
+
+def baseline(model: str) -> str:
+    return f"{ARTIFACTS}/sagestack-dev-{model}-training/run-1/baseline/"
 
 
 @pytest.fixture(scope="session")
 def delivery_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("config") / "config"
     shutil.copytree(CONFIG_DIR, directory)
-    staging = directory / "staging.yaml"
-    staging.write_text(rewrite_pin(staging.read_text(), PINNED, str(staging), BASELINE))
+    for model in MODELS:
+        path = directory / "models" / f"{model}.yaml"
+        pinned = rewrite_pin(
+            path.read_text(), pin_path("staging"), package(model), str(path), baseline(model)
+        )
+        path.write_text(pinned)
+    pipeline = directory / DELIVERY_FILE
+    data = yaml.safe_load(pipeline.read_text())
+    data["smoke_test"]["requests"] = {
+        model: request
+        for model, request in data["smoke_test"]["requests"].items()
+        if model in SMOKE_TESTED
+    }
+    pipeline.write_text(yaml.safe_dump(data))
     return directory
 
 

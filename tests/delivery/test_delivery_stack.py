@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aws_cdk.assertions import Match, Template
 
-from ground.config import load_environment
+from ground.config import load_environment, load_environments
 from ground.config.delivery import load_delivery
 from sagestack.assembly import CloudAssembly
 from stacks.delivery import CDK_CLI_VERSION, SMOKE_TEST_ROLE, smoke_tested
-from tests.delivery.conftest import build_spec_of
+from tests.delivery.conftest import MODELS, SMOKE_TESTED, build_spec_of
 from tests.synth import Assembly
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
+STAGING_ACCOUNT = "210987654321"
+
+
+def endpoint(model: str) -> str:
+    return f"sagestack-staging-{model}-m5-large"
 
 
 def kinds(actions: list[dict]) -> list[tuple[str, str]]:
@@ -23,9 +29,31 @@ def kinds(actions: list[dict]) -> list[tuple[str, str]]:
 def test_stages_run_source_synth_self_update_assets_then_each_environment(stages) -> None:
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *ENVIRONMENTS]
     assert kinds(stages["UpdatePipeline"]) == [("Build", "CodeBuild")]
-    for environment in ENVIRONMENTS:
-        names = [action["Name"] for action in stages[environment]]
-        assert f"sagestack-{environment}-data.Deploy" in names
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_each_environment_deploys_its_shared_stacks_then_every_models_stacks(
+    stages, environment: str
+) -> None:
+    """staging pins every model here: serving and monitoring stacks for each, after training."""
+    deploys = {
+        action["Name"].removesuffix(".Deploy"): action["RunOrder"]
+        for action in stages[environment]
+        if action["Name"].endswith(".Deploy")
+    }
+    prefix = f"sagestack-{environment}"
+    kinds_per_model = (
+        ("training", "serving", "monitoring") if environment == "staging" else ("training",)
+    )
+    expected = {f"{prefix}-data", f"{prefix}-network"}
+    expected |= {f"{prefix}-{model}-{kind}" for model in MODELS for kind in kinds_per_model}
+    if environment == "staging":
+        expected.add(f"{prefix}-smoke-test")
+    assert set(deploys) == expected
+    for model in MODELS:
+        assert deploys[f"{prefix}-network"] < deploys[f"{prefix}-{model}-training"]
+        if environment == "staging":
+            assert deploys[f"{prefix}-{model}-serving"] < deploys[f"{prefix}-{model}-monitoring"]
 
 
 def test_source_is_the_configured_repository_connection(stages, delivery_config_dir) -> None:
@@ -60,20 +88,38 @@ def test_prod_waits_for_a_manual_approval_and_nothing_else_does(stages) -> None:
     assert approval["RunOrder"] < min(deploys)
 
 
-def test_staging_is_smoke_tested_after_its_deployment(stages, pipeline_template) -> None:
-    [smoke] = [a for a in stages["staging"] if a["Name"] == "SmokeTest-staging"]
+def test_each_pinned_model_with_a_request_is_smoke_tested_after_the_deployment(
+    stages, pipeline_template, delivery_config_dir
+) -> None:
+    """cancer and wine are pinned and have requests; diabetes is pinned but has none."""
+    smoke = {a["Name"]: a for a in stages["staging"] if a["Name"].startswith("SmokeTest")}
+    assert set(smoke) == {f"SmokeTest-staging-{model}" for model in SMOKE_TESTED}
     deploys = [
         a["RunOrder"] for a in stages["staging"] if a["ActionTypeId"]["Category"] == "Deploy"
     ]
-    assert smoke["RunOrder"] > max(deploys)
-    spec = build_spec_of(pipeline_template, smoke)
-    assert "sagemaker wait endpoint-in-service --endpoint-name sagestack-staging-endpoint" in spec
-    assert "sagemaker-runtime invoke-endpoint --endpoint-name sagestack-staging-endpoint" in spec
-    assert ":iam::210987654321:role/sagestack-staging-smoke-test" in spec
+    requests = load_delivery(delivery_config_dir).smoke_test.requests
+    resources = pipeline_template["Resources"]
+    for model in SMOKE_TESTED:
+        action = smoke[f"SmokeTest-staging-{model}"]
+        assert action["RunOrder"] > max(deploys)
+        spec = build_spec_of(pipeline_template, action)
+        assert f"sagemaker wait endpoint-in-service --endpoint-name {endpoint(model)}" in spec
+        assert (
+            f"sagemaker-runtime invoke-endpoint --endpoint-name {endpoint(model)} "
+            f"--content-type {requests[model].content_type} " in spec
+        )
+        assert f":iam::{STAGING_ACCOUNT}:role/sagestack-staging-smoke-test" in spec
+        for other in MODELS:
+            assert other == model or f"sagestack-staging-{other}-" not in spec
+        project = resources[action["Configuration"]["ProjectName"]["Ref"]]["Properties"]
+        variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+        assert variables == {"SMOKE_TEST_BODY": requests[model].body}
     assert not any(a["Name"].startswith("SmokeTest") for a in stages["dev"] + stages["prod"])
 
 
-def test_smoke_test_role_in_staging_may_only_invoke_its_endpoint(delivery_assembly) -> None:
+def test_smoke_test_role_in_staging_may_only_invoke_the_tested_endpoints(
+    delivery_assembly,
+) -> None:
     access = Template.from_json(delivery_assembly.stacks["delivery/staging/smoke-test"].template())
     access.has_resource_properties(
         "AWS::IAM::Role",
@@ -92,7 +138,32 @@ def test_smoke_test_role_in_staging_may_only_invoke_its_endpoint(delivery_assemb
     [policy] = access.find_resources("AWS::IAM::ManagedPolicy").values()
     [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
-    assert "endpoint/sagestack-staging-endpoint" in json.dumps(statement["Resource"])
+    assert statement["Resource"] == [
+        f"arn:aws:sagemaker:eu-west-1:{STAGING_ACCOUNT}:endpoint/{endpoint(model)}"
+        for model in SMOKE_TESTED
+    ]
+
+
+def test_the_pipelines_smoke_role_may_only_assume_staging_smoke_test_role(
+    pipeline_template,
+) -> None:
+    resources = pipeline_template["Resources"]
+    (role_id,) = [
+        key
+        for key, value in resources.items()
+        if value["Type"] == "AWS::IAM::Role"
+        and value["Properties"].get("RoleName") == SMOKE_TEST_ROLE
+    ]
+    assumed = [
+        statement
+        for value in resources.values()
+        if value["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in value["Properties"]["Roles"]
+        for statement in value["Properties"]["PolicyDocument"]["Statement"]
+        if "sts:AssumeRole" in json.dumps(statement["Action"])
+    ]
+    assert [s["Resource"] for s in assumed] == [
+        f"arn:aws:iam::{STAGING_ACCOUNT}:role/sagestack-staging-smoke-test"
+    ]
 
 
 def test_artifacts_use_a_rotating_cross_account_key(pipeline, pipeline_template) -> None:
@@ -146,7 +217,17 @@ def test_the_normal_synth_has_no_pipeline(assembly: Assembly) -> None:
     assert {stack.split("/")[0] for stack in stacks} == set(ENVIRONMENTS)
 
 
-def test_an_environment_without_a_model_is_not_smoke_tested(delivery_config_dir) -> None:
+def test_smoke_tested_models_are_those_pinned_with_a_request(delivery_config_dir) -> None:
     delivery = load_delivery(delivery_config_dir)
-    assert smoke_tested(load_environment(delivery_config_dir / "staging.yaml"), delivery)
-    assert not smoke_tested(load_environment(delivery_config_dir / "prod.yaml"), delivery)
+    staging = load_environment("staging", delivery_config_dir)
+    assert [d.name for d in smoke_tested(staging, delivery)] == sorted(SMOKE_TESTED)
+    assert all(d.serving.model is not None for d in staging.models), "diabetes is pinned too"
+    # An environment not listed for smoke tests, or whose models are unpinned, has none.
+    everywhere = delivery.model_copy(
+        update={"smoke_test": delivery.smoke_test.model_copy(update={"environments": ENVIRONMENTS})}
+    )
+    for environment in load_environments([], delivery_config_dir):
+        tested = [d.name for d in smoke_tested(environment, everywhere)]
+        assert tested == (sorted(SMOKE_TESTED) if environment.name == "staging" else [])
+        if environment.name != "staging":
+            assert not smoke_tested(environment, delivery)

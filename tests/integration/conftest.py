@@ -10,15 +10,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from ground.config import EnvironmentConfig, load_environments
+from ground.config import EnvironmentConfig, load_environment, load_environments
 from sagestack import demo
 from sagestack.local import emulator
+
+# The model the demo trains, registers, serves and promotes, and its names in dev.
+MODEL = "cancer"
+DEPLOYMENT = load_environment(demo.ENVIRONMENT).model(MODEL)
+PREFIX = DEPLOYMENT.prefix  # sagestack-dev-cancer
+ENDPOINT = DEPLOYMENT.endpoint_name  # sagestack-dev-cancer-serverless
 
 
 @pytest.fixture(scope="session")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.DemoState]:
-    (config,) = load_environments([demo.ENVIRONMENT])
-    state = demo.DemoState(work_dir=tmp_path_factory.mktemp("lifecycle"), config=config)
+    (environment,) = load_environments([demo.ENVIRONMENT])
+    state = demo.DemoState(work_dir=tmp_path_factory.mktemp("lifecycle"), config=environment.config)
     try:
         demo.lifecycle(state)
         yield state

@@ -12,6 +12,7 @@ from ground.config import EnvironmentConfig
 from sagestack import demo
 from sagestack.local import emulator
 from sagestack.local.deploy import DeployError, deploy, emulator_gaps
+from tests.integration.conftest import ENDPOINT, MODEL, PREFIX
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def test_roles_and_vpc_exist(
     iam = running_emulator.client("iam", dev_config.region)
     role = iam.get_role(RoleName="sagestack-dev-vpc-flow-logs")["Role"]
     assert "vpc-flow-logs.amazonaws.com" in str(role["AssumeRolePolicyDocument"])
-    pipeline_role = iam.get_role(RoleName="sagestack-dev-training-pipeline")["Role"]
+    pipeline_role = iam.get_role(RoleName=f"{PREFIX}-training-pipeline")["Role"]
     assert "sagemaker.amazonaws.com" in str(pipeline_role["AssumeRolePolicyDocument"])
     ec2 = running_emulator.client("ec2", dev_config.region)
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [dev_config.network.cidr]}])
@@ -70,21 +71,22 @@ def test_pipeline_and_model_registry_exist(
     running_emulator: emulator.Emulator, dev_config: EnvironmentConfig
 ) -> None:
     sagemaker = running_emulator.client("sagemaker", dev_config.region)
-    pipeline = sagemaker.describe_pipeline(PipelineName="sagestack-dev-training")
-    assert pipeline["RoleArn"].endswith(":role/sagestack-dev-training-pipeline")
+    pipeline = sagemaker.describe_pipeline(PipelineName=f"{PREFIX}-training")
+    assert pipeline["RoleArn"].endswith(f":role/{PREFIX}-training-pipeline")
     definition = json.loads(pipeline["PipelineDefinition"])
     assert definition["Version"] == "2020-12-01"
     assert "Fn::" not in pipeline["PipelineDefinition"], "tokens left unresolved by the deploy"
-    assert "s3://sagestack-dev-raw-data-123456789012-eu-west-1/" in pipeline["PipelineDefinition"]
-    group = sagemaker.describe_model_package_group(ModelPackageGroupName="sagestack-dev-models")
-    assert group["ModelPackageGroupArn"].endswith(":model-package-group/sagestack-dev-models")
+    raw = f"s3://sagestack-dev-raw-data-123456789012-eu-west-1/raw/{MODEL}/"
+    assert raw in pipeline["PipelineDefinition"]
+    group = sagemaker.describe_model_package_group(ModelPackageGroupName=PREFIX)
+    assert group["ModelPackageGroupArn"].endswith(f":model-package-group/{PREFIX}")
 
 
 def test_serving_stack_serves_the_pinned_package(
     lifecycle: demo.DemoState, running_emulator: emulator.Emulator, dev_config
 ) -> None:
     sagemaker = running_emulator.client("sagemaker", dev_config.region)
-    endpoint = sagemaker.describe_endpoint(EndpointName="sagestack-dev-endpoint")
+    endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     (variant,) = config["ProductionVariants"]
     assert "ServerlessConfig" in variant
@@ -100,7 +102,7 @@ def test_skipped_resource_types_are_reported(
     by_stack = {gap.stack_name: gap for gap in gaps}
     assert by_stack["sagestack-dev-data"].skipped.get("AWS::S3::BucketPolicy") == 3
     assert by_stack["sagestack-dev-network"].not_executed == {"Custom::VpcRestrictDefaultSG": 1}
-    assert "AWS::CloudWatch::Alarm" in by_stack["sagestack-dev-serving"].skipped
+    assert "AWS::CloudWatch::Alarm" in by_stack[f"{PREFIX}-serving"].skipped
 
 
 def test_redeploy_changes_nothing(

@@ -7,6 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sagestack import demo
+from tests.integration.conftest import DEPLOYMENT, ENDPOINT
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,8 @@ def test_pipeline_registered_a_package_above_the_threshold(lifecycle: demo.DemoS
     assert lifecycle.execution is not None and lifecycle.execution.succeeded
     names = [record.name for record in lifecycle.execution.steps]
     assert names[0] == "Preprocess" and names[-1] == "RegisterModel"
-    assert lifecycle.execution.metrics["auc"] >= lifecycle.config.training.min_roc_auc
+    metric = DEPLOYMENT.model.gate_metric
+    assert lifecycle.execution.metrics[metric] >= DEPLOYMENT.gate_threshold
     assert lifecycle.package["ModelApprovalStatus"] == "Approved"
 
 
@@ -62,7 +64,7 @@ def test_bad_requests_get_a_4xx_that_says_why(
 ) -> None:
     with pytest.raises(ClientError) as raised:
         runtime(lifecycle).invoke_endpoint(
-            EndpointName="sagestack-dev-endpoint", ContentType=content_type, Body=body
+            EndpointName=ENDPOINT, ContentType=content_type, Body=body
         )
     status = raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
     assert 400 <= status < 500
@@ -72,7 +74,7 @@ def test_bad_requests_get_a_4xx_that_says_why(
 def test_endpoint_still_serves_after_bad_requests(lifecycle: demo.DemoState) -> None:
     rows = demo.test_rows(lifecycle)
     response = runtime(lifecycle).invoke_endpoint(
-        EndpointName="sagestack-dev-endpoint", ContentType="text/csv", Body=rows[0]
+        EndpointName=ENDPOINT, ContentType="text/csv", Body=rows[0]
     )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
 

@@ -1,4 +1,4 @@
-"""The per-environment dashboard: what it shows for each kind of endpoint."""
+"""Each pinned model's dashboard: what it shows for each kind of endpoint, and only that model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from tests.serving.pinned import MODEL, PINNED, only, resources
+from tests.serving.pinned import MODELS, PINNED, only, resources
+
+EVERY = [(env, model) for env in PINNED for model in MODELS]
+IDS = [f"{env}-{model}" for env, model in EVERY]
 
 
 def _widgets(template: dict) -> dict[str, dict]:
@@ -30,11 +33,13 @@ def _metric_names(widget: dict) -> list[str]:
     return [row[1] for row in widget["properties"].get("metrics", []) if isinstance(row[0], str)]
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_one_dashboard_per_environment_with_traffic_latency_errors_pipelines(pinned, env):
-    template = pinned.raw(env, f"{MODEL}-monitoring")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_one_dashboard_per_model_with_traffic_latency_errors_and_its_pipelines(
+    pinned, environments, env, model
+):
+    template = pinned.raw(env, f"{model}-monitoring")
     dashboard = only(template, "AWS::CloudWatch::Dashboard")
-    assert dashboard["DashboardName"] == f"sagestack-{env}"
+    assert dashboard["DashboardName"] == f"sagestack-{env}-{model}"
     widgets = _widgets(template)
     invocations = next(w for t, w in widgets.items() if t.startswith("Invocations"))
     assert "Invocations" in _metric_names(invocations)
@@ -53,21 +58,33 @@ def test_one_dashboard_per_environment_with_traffic_latency_errors_pipelines(pin
     pipelines = widgets["Pipeline executions per hour"]
     rows = pipelines["properties"]["metrics"]
     assert {row[3] for row in rows} == {
-        f"sagestack-{env}-training",
-        f"sagestack-{env}-tuning",
-        f"sagestack-{env}-batch-transform",
+        f"sagestack-{env}-{model}-training",
+        f"sagestack-{env}-{model}-tuning",
+        f"sagestack-{env}-{model}-batch-transform",
     }
     assert {row[1] for row in rows} == {"ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed"}
+    # Every endpoint metric is the model's own endpoint and variant.
+    endpoint = environments[env].model(model).endpoint_name
+    endpoints = [
+        (title, row[row.index("EndpointName") + 1])
+        for title, widget in widgets.items()
+        for row in widget["properties"].get("metrics", [])
+        if "EndpointName" in row
+    ]
+    assert len(endpoints) >= 6
+    assert {name for _, name in endpoints} == {endpoint}, endpoints
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_instance_count_is_drawn_against_the_autoscaling_bounds(pinned, environments, env) -> None:
-    widgets = _widgets(pinned.raw(env, f"{MODEL}-monitoring"))
-    if environments[env].model(MODEL).serving.is_serverless:
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_instance_count_is_drawn_against_the_autoscaling_bounds(
+    pinned, environments, env, model
+) -> None:
+    widgets = _widgets(pinned.raw(env, f"{model}-monitoring"))
+    if environments[env].model(model).serving.is_serverless:
         assert "Instances in service" not in widgets
         assert not any(title.startswith("Utilization") for title in widgets)
         return
-    scaling = environments[env].model(MODEL).serving.autoscaling
+    scaling = environments[env].model(model).serving.autoscaling
     instances = widgets["Instances in service"]["properties"]
     bounds = {a["label"]: a["value"] for a in instances["annotations"]["horizontal"]}
     assert bounds == {"min": scaling.min_capacity, "max": scaling.max_capacity}
@@ -79,22 +96,27 @@ def test_instance_count_is_drawn_against_the_autoscaling_bounds(pinned, environm
     }
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_alarm_panel_lists_every_alarm_and_monitor_violations_are_graphed(
-    pinned, environments, env
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_alarm_panel_lists_every_alarm_of_the_model_and_monitor_violations_are_graphed(
+    pinned, environments, env, model
 ):
-    widgets = _widgets(pinned.raw(env, f"{MODEL}-monitoring"))
+    widgets = _widgets(pinned.raw(env, f"{model}-monitoring"))
     shown = {arn.rsplit(":", 1)[1] for arn in widgets["Alarms"]["properties"]["alarms"]}
     expected = {
         a["Properties"].get("AlarmName")
         for stack in ("serving", "monitoring")
         for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
-        for a in resources(pinned.raw(env, stack), kind).values()
+        for a in resources(pinned.raw(env, f"{model}-{stack}"), kind).values()
     }
     assert shown == expected
+    assert all(name.startswith(f"sagestack-{env}-{model}-") for name in shown)
     monitor = [t for t in widgets if t.startswith("Model Monitor")]
-    assert bool(monitor) == environments[env].model(MODEL).monitoring.model_monitor.enabled
+    assert bool(monitor) == environments[env].model(model).monitoring.model_monitor.enabled
     if monitor:
         (title,) = monitor
         metrics = widgets[title]["properties"]["metrics"]
         assert {row[1] for row in metrics} == {"MatchedEvents"}
+        assert {row[3] for row in metrics} == {
+            f"sagestack-{env}-{model}-dq-violations",
+            f"sagestack-{env}-{model}-dq-failed",
+        }

@@ -1,4 +1,4 @@
-"""Model Monitor data quality in every pinned environment that enables it."""
+"""Model Monitor data quality of every pinned model, in every environment that enables it."""
 
 from __future__ import annotations
 
@@ -8,18 +8,21 @@ import pytest
 
 from ground.images import model_monitor_image
 from tests.serving.pinned import (
-    MODEL,
-    PROD_BASELINE,
-    STAGING_BASELINE,
+    MODELS,
+    PINNED,
     PinnedSynth,
     dumps,
     only,
+    prod_baseline,
     resources,
+    staging_baseline,
 )
 
 MONITORED = ("staging", "prod")
 # staging overrides the pin's baseline (monitoring.model_monitor.baseline_uri); prod uses it.
-BASELINES = {"staging": STAGING_BASELINE, "prod": PROD_BASELINE}
+BASELINES = {"staging": staging_baseline, "prod": prod_baseline}
+EVERY = [(env, model) for env in MONITORED for model in MODELS]
+IDS = [f"{env}-{model}" for env, model in EVERY]
 
 
 def _statements(template: dict, policy_name: str) -> list[dict]:
@@ -31,15 +34,21 @@ def _statements(template: dict, policy_name: str) -> list[dict]:
     ]
 
 
-def test_dev_monitors_nothing(pinned: PinnedSynth) -> None:
-    template = pinned.raw("dev", f"{MODEL}-monitoring")
-    for kind in ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::MonitoringSchedule"):
+@pytest.mark.parametrize("model", MODELS)
+def test_dev_monitors_nothing(pinned: PinnedSynth, model: str) -> None:
+    template = pinned.raw("dev", f"{model}-monitoring")
+    for kind in (
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::MonitoringSchedule",
+        "AWS::Events::Rule",
+        "AWS::IAM::Role",
+    ):
         assert not resources(template, kind)
 
 
-@pytest.mark.parametrize("env", MONITORED)
-def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, environments, env: str) -> None:
-    job = only(pinned.raw(env, f"{MODEL}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, environments, env, model):
+    job = only(pinned.raw(env, f"{model}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
     network = job["NetworkConfig"]
     assert network["EnableNetworkIsolation"] is True
     assert network["EnableInterContainerTrafficEncryption"] is True
@@ -49,34 +58,40 @@ def test_job_runs_isolated_in_the_vpc_with_the_platform_key(pinned, environments
     assert "DataKey" in dumps(cluster["VolumeKmsKeyId"])
     assert (
         cluster["InstanceType"]
-        == environments[env].model(MODEL).monitoring.model_monitor.instance_type
+        == environments[env].model(model).monitoring.model_monitor.instance_type
     )
     output = job["DataQualityJobOutputConfig"]
     assert "DataKey" in dumps(output["KmsKeyId"])
     (report,) = output["MonitoringOutputs"]
     artifacts = f"sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1"
-    assert report["S3Output"]["S3Uri"] == f"s3://{artifacts}/monitoring/data-quality"
+    assert report["S3Output"]["S3Uri"] == f"s3://{artifacts}/monitoring/{model}/data-quality"
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] <= 3600
 
 
-@pytest.mark.parametrize("env", MONITORED)
-def test_job_compares_captured_requests_with_the_baseline(pinned, environments, env: str) -> None:
-    job = only(pinned.raw(env, f"{MODEL}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
-    assert job["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == (
-        environments[env].model(MODEL).endpoint_name
-    )
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_job_compares_the_models_captured_requests_with_its_baseline(
+    pinned, environments, env, model
+) -> None:
+    job = only(pinned.raw(env, f"{model}-monitoring"), "AWS::SageMaker::DataQualityJobDefinition")
+    endpoint = environments[env].model(model).endpoint_name
+    assert job["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == endpoint
+    assert job["EndpointName"] == endpoint
     baseline = job["DataQualityBaselineConfig"]
-    assert baseline["StatisticsResource"]["S3Uri"] == BASELINES[env] + "statistics.json"
-    assert baseline["ConstraintsResource"]["S3Uri"] == BASELINES[env] + "constraints.json"
+    folder = BASELINES[env](model)
+    assert f"/models/sagestack-dev-{model}-training/" in folder
+    assert baseline["StatisticsResource"]["S3Uri"] == folder + "statistics.json"
+    assert baseline["ConstraintsResource"]["S3Uri"] == folder + "constraints.json"
     app = job["DataQualityAppSpecification"]
     assert app["ImageUri"] == model_monitor_image("eu-west-1")
     assert app["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
 
 
-@pytest.mark.parametrize("env", MONITORED)
-def test_role_reads_the_baseline_where_it_lives(pinned, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-monitoring")
-    name = f"sagestack-{env}-model-monitor"
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_role_reads_the_models_captures_and_baseline_and_writes_its_reports(
+    pinned, environments, env, model
+) -> None:
+    template = pinned.raw(env, f"{model}-monitoring")
+    name = f"sagestack-{env}-{model}-model-monitor"
     (role,) = (
         r["Properties"]
         for r in resources(template, "AWS::IAM::Role").values()
@@ -84,26 +99,45 @@ def test_role_reads_the_baseline_where_it_lives(pinned, env: str) -> None:
     )
     assert "sagemaker.amazonaws.com" in dumps(role["AssumeRolePolicyDocument"])
     statements = _statements(template, name)
-    folder = BASELINES[env].removeprefix("s3://")
-    assert f'"arn:aws:s3:::{folder}*"' in dumps(statements)
+    folder = BASELINES[env](model).removeprefix("s3://")
+    bucket = f"sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1"
+    objects = {
+        resource: statement["Action"]
+        for statement in statements
+        for resource in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if isinstance(resource, str) and resource.startswith("arn:aws:s3:::") and "/" in resource
+    }
+    assert objects == {
+        f"arn:aws:s3:::{folder}*": "s3:GetObject",
+        f"arn:aws:s3:::{bucket}/data-capture/{model}/*": "s3:GetObject",
+        f"arn:aws:s3:::{bucket}/monitoring/{model}/data-quality/*": [
+            "s3:AbortMultipartUpload",
+            "s3:GetObject",
+            "s3:PutObject",
+        ],
+    }
     # Both baselines are in dev's bucket, under dev's key: decrypt through S3 only.
     (statement,) = [s for s in statements if ":key/*" in dumps(s["Resource"])]
     assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
     assert "kms:ViaService" in dumps(statement["Condition"])
 
 
-@pytest.mark.parametrize("env", MONITORED)
-def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, environments, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-monitoring")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_schedule_runs_the_job_hourly_on_the_models_endpoint(pinned, environments, env, model):
+    template = pinned.raw(env, f"{model}-monitoring")
     schedule = only(template, "AWS::SageMaker::MonitoringSchedule")
-    assert schedule["MonitoringScheduleName"] == f"sagestack-{env}-data-quality"
-    assert schedule["EndpointName"] == environments[env].model(MODEL).endpoint_name
+    assert schedule["MonitoringScheduleName"] == f"sagestack-{env}-{model}-data-quality"
+    assert schedule["EndpointName"] == environments[env].model(model).endpoint_name
     config = schedule["MonitoringScheduleConfig"]
     assert config["MonitoringType"] == "DataQuality"
     expression = config["ScheduleConfig"]["ScheduleExpression"]
     assert (
         expression
-        == environments[env].model(MODEL).monitoring.model_monitor.schedule
+        == environments[env].model(model).monitoring.model_monitor.schedule
         == "cron(0 * ? * * *)"
     )
     job_id = next(iter(resources(template, "AWS::SageMaker::DataQualityJobDefinition")))
@@ -112,15 +146,19 @@ def test_schedule_runs_the_job_hourly_on_the_endpoint(pinned, environments, env:
     )
 
 
-@pytest.mark.parametrize("env", MONITORED)
-def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-monitoring")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
+def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env, model) -> None:
+    template = pinned.raw(env, f"{model}-monitoring")
     schedule_id = next(iter(resources(template, "AWS::SageMaker::MonitoringSchedule")))
     rules = {
         r["Properties"]["Name"]: (i, r["Properties"])
         for i, r in resources(template, "AWS::Events::Rule").items()
     }
-    _, violations = rules[f"sagestack-{env}-data-quality-violations"]
+    assert set(rules) == {
+        f"sagestack-{env}-{model}-dq-violations",
+        f"sagestack-{env}-{model}-dq-failed",
+    }
+    _, violations = rules[f"sagestack-{env}-{model}-dq-violations"]
     detail = violations["EventPattern"]["detail"]
     assert detail["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
     assert detail["ProcessingJobStatus"] == ["Completed"]
@@ -128,13 +166,17 @@ def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env: str)
         {"Fn::GetAtt": [schedule_id, "MonitoringScheduleArn"]}
     ]
     assert violations["EventPattern"]["detail-type"] == ["SageMaker Processing Job State Change"]
-    _, failed = rules[f"sagestack-{env}-data-quality-failed"]
+    _, failed = rules[f"sagestack-{env}-{model}-dq-failed"]
     assert failed["EventPattern"]["detail"]["ProcessingJobStatus"] == ["Failed"]
+    assert failed["EventPattern"]["detail"]["MonitoringScheduleArn"] == [
+        {"Fn::GetAtt": [schedule_id, "MonitoringScheduleArn"]}
+    ]
     alarms = {
         a["Properties"]["AlarmName"]: a["Properties"]
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
     }
-    alarm = alarms[f"sagestack-{env}-data-quality-violations"]
+    assert set(alarms) == set(rules)
+    alarm = alarms[f"sagestack-{env}-{model}-dq-violations"]
     stat = alarm["Metrics"][0]["MetricStat"]
     assert stat["Metric"]["Namespace"] == "AWS/Events"
     assert stat["Metric"]["MetricName"] == "MatchedEvents"
@@ -143,19 +185,28 @@ def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env: str)
     assert "AlertsTopic" in json.dumps(alarm["AlarmActions"])
 
 
-def test_monitoring_deploys_after_serving(pinned: PinnedSynth) -> None:
-    for env in ("dev", "staging", "prod"):
-        manifest = json.loads(
-            (pinned.assembly.directory / f"assembly-{env}" / "manifest.json").read_text()
-        )
-        (monitoring,) = (
-            artifact
-            for artifact in manifest["artifacts"].values()
-            if artifact.get("properties", {}).get("stackName") == f"sagestack-{env}-monitoring"
-        )
-        serving_ids = [
-            name
-            for name, artifact in manifest["artifacts"].items()
-            if artifact.get("properties", {}).get("stackName") == f"sagestack-{env}-serving"
-        ]
-        assert set(serving_ids) <= set(monitoring["dependencies"]), env
+@pytest.mark.parametrize("env", PINNED)
+def test_each_models_monitoring_deploys_after_its_serving_and_training(pinned, env) -> None:
+    manifest = json.loads(
+        (pinned.assembly.directory / f"assembly-{env}" / "manifest.json").read_text()
+    )
+    by_stack = {
+        artifact["properties"]["stackName"]: name
+        for name, artifact in manifest["artifacts"].items()
+        if "stackName" in artifact.get("properties", {})
+    }
+
+    def dependencies(stack: str) -> set[str]:
+        return set(manifest["artifacts"][by_stack[stack]].get("dependencies", []))
+
+    for model in MODELS:
+        prefix = f"sagestack-{env}-{model}"
+        assert by_stack[f"{prefix}-serving"] in dependencies(f"{prefix}-monitoring")
+        assert by_stack[f"sagestack-{env}-data"] in dependencies(f"{prefix}-training")
+        # No model's stacks wait for another model's: each deploys and rolls back alone.
+        for other in MODELS:
+            if other == model:
+                continue
+            for kind in ("training", "serving", "monitoring"):
+                for stack in (f"{prefix}-{k}" for k in ("training", "serving", "monitoring")):
+                    assert by_stack[f"sagestack-{env}-{other}-{kind}"] not in dependencies(stack)

@@ -1,4 +1,4 @@
-"""The serving stack of every pinned environment, as synthesized by the real CDK CLI."""
+"""Every pinned model's serving stack in every environment, as synthesized by the real CDK CLI."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import json
 
 import pytest
 
+from ground.naming import endpoint_name_parameter
 from ml_constructs.compliance import findings
 from tests.serving.pinned import (
-    DEV_PACKAGE,
     MODEL,
+    MODELS,
     PINNED,
     UNPINNED,
     PinnedSynth,
+    dev_package,
     dumps,
     only,
     resources,
@@ -20,6 +22,13 @@ from tests.serving.pinned import (
 
 INSTANCE_ENVS = ("staging", "prod")
 ALERTS_TOPIC = "AlertsTopic"
+EVERY = [(env, model) for env in PINNED for model in MODELS]
+ON_INSTANCES = [(env, model) for env in INSTANCE_ENVS for model in MODELS]
+ROLLBACK_ALARMS = ("5xx-errors", "4xx-rate", "model-latency-p99")
+
+
+def ids(cases: list[tuple[str, str]]) -> list[str]:
+    return [f"{env}-{model}" for env, model in cases]
 
 
 def _by_suffix(template: dict, kind: str, suffix: str) -> tuple[str, dict]:
@@ -41,6 +50,19 @@ def _models(template: dict) -> list[dict]:
     return [r["Properties"] for r in resources(template, "AWS::SageMaker::Model").values()]
 
 
+def _serving(pinned: PinnedSynth, env: str, model: str) -> dict:
+    return pinned.raw(env, f"{model}-serving")
+
+
+def _statements(template: dict, policy_name: str) -> list[dict]:
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if policy["Properties"]["ManagedPolicyName"] == policy_name
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
 def test_synth_with_pins_passes_every_compliance_pack(pinned: PinnedSynth) -> None:
     report = json.loads((pinned.assembly.directory / "validation-report.json").read_text())
     conclusions = {p["pluginName"]: p["conclusion"] for p in report["pluginReports"]}
@@ -49,38 +71,60 @@ def test_synth_with_pins_passes_every_compliance_pack(pinned: PinnedSynth) -> No
     assert findings(pinned.assembly.directory) == []
 
 
-def test_pinned_environments_get_serving_and_monitoring_stacks(pinned: PinnedSynth) -> None:
+def test_every_pinned_model_gets_its_three_stacks_in_every_environment(pinned) -> None:
     stacks = pinned.assembly.template_paths()
     for env in PINNED:
-        assert (env, "serving") in stacks and (env, "monitoring") in stacks, env
+        expected = {"data", "network"} | {
+            f"{model}-{kind}" for model in MODELS for kind in ("training", "serving", "monitoring")
+        }
+        assert {name for e, name in stacks if e == env} == expected, env
 
 
-def test_environment_without_pin_has_no_endpoint_and_says_so(pinned: PinnedSynth) -> None:
+def test_an_unpinned_model_gets_training_only_and_the_synth_says_so(pinned) -> None:
     stacks = pinned.assembly.template_paths()
-    assert (UNPINNED, "serving") not in stacks and (UNPINNED, "monitoring") not in stacks
-    assert (UNPINNED, "data") in stacks
-    assert f"sagestack: {UNPINNED}: no model pinned (serving.model is null)" in pinned.output
+    assert {name for env, name in stacks if env == UNPINNED} == {
+        "data",
+        "network",
+        f"{MODEL}-training",
+    }
+    note = f"sagestack: {UNPINNED}: no package pinned for {MODEL}: no endpoint, no serving or "
+    assert note + "monitoring stack for them" in pinned.output
     for env in PINNED:
-        assert f"sagestack: {env}: no model pinned" not in pinned.output
+        assert f"sagestack: {env}: no package pinned" not in pinned.output
 
 
-def test_group_and_version_pin_resolves_in_the_environments_own_account(pinned) -> None:
-    """dev pins {group: sagestack-dev-models, version: 3}; its account is 123456789012."""
-    models = _models(pinned.raw("dev", f"{MODEL}-serving"))
+def test_stacks_are_named_and_tagged_after_their_model(pinned: PinnedSynth) -> None:
+    for (env, name), _ in pinned.assembly.template_paths().items():
+        template = pinned.raw(env, name)
+        model = name.rsplit("-", 1)[0] if name not in ("data", "network") else None
+        for logical_id, resource in template["Resources"].items():
+            tags = resource.get("Properties", {}).get("Tags")
+            if not tags:
+                continue
+            values = tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
+            assert values["sagestack:environment"] == env, logical_id
+            assert values.get("sagestack:model") == model, (env, name, logical_id)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_group_and_version_pin_resolves_in_the_environments_own_account(pinned, model) -> None:
+    """dev pins {group: sagestack-dev-<model>, version: 3}; its account is 123456789012."""
+    models = _models(_serving(pinned, "dev", model))
     assert len(models) == 2  # the serverless endpoint's, and batch transform's in the VPC
-    for model in models:
-        assert model["PrimaryContainer"] == {"ModelPackageName": DEV_PACKAGE}
+    for properties in models:
+        assert properties["PrimaryContainer"] == {"ModelPackageName": dev_package(model)}
 
 
-@pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_arn_pin_is_served_as_given(pinned: PinnedSynth, env: str) -> None:
-    (model,) = _models(pinned.raw(env, f"{MODEL}-serving"))
-    assert model["PrimaryContainer"] == {"ModelPackageName": DEV_PACKAGE}
+@pytest.mark.parametrize(("env", "model"), ON_INSTANCES, ids=ids(ON_INSTANCES))
+def test_arn_pin_is_served_as_given(pinned: PinnedSynth, env: str, model: str) -> None:
+    (properties,) = _models(_serving(pinned, env, model))
+    assert properties["PrimaryContainer"] == {"ModelPackageName": dev_package(model)}
 
 
-def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, environments) -> None:
-    template = pinned.raw("dev", f"{MODEL}-serving")
-    serverless = environments["dev"].model(MODEL).serving.serverless
+@pytest.mark.parametrize("model", MODELS)
+def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, environments, model) -> None:
+    template = _serving(pinned, "dev", model)
+    serverless = environments["dev"].model(model).serving.serverless
     config = only(template, "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
     assert variant["ServerlessConfig"] == {
@@ -90,13 +134,16 @@ def test_dev_serves_serverless_without_capture_or_autoscaling(pinned, environmen
     assert "InstanceType" not in variant and "DataCaptureConfig" not in config
     assert "DataKey" in dumps(config["KmsKeyId"])
     endpoint = only(template, "AWS::SageMaker::Endpoint")
-    assert endpoint["EndpointName"] == "sagestack-dev-endpoint"
+    assert endpoint["EndpointName"] == f"sagestack-dev-{model}-serverless"
     assert "DeploymentConfig" not in endpoint
     assert not resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
 
 
-def test_dev_batch_model_is_isolated_in_the_vpc_while_the_serverless_one_cannot_be(pinned):
-    template = pinned.raw("dev", f"{MODEL}-serving")
+@pytest.mark.parametrize("model", MODELS)
+def test_dev_batch_model_is_isolated_in_the_vpc_while_the_serverless_one_cannot_be(
+    pinned, model
+) -> None:
+    template = _serving(pinned, "dev", model)
     isolated = [m for m in _models(template) if m.get("EnableNetworkIsolation")]
     open_models = [m for m in _models(template) if not m.get("EnableNetworkIsolation")]
     assert len(isolated) == 1 and len(open_models) == 1
@@ -111,14 +158,17 @@ def test_dev_batch_model_is_isolated_in_the_vpc_while_the_serverless_one_cannot_
     assert f'"Fn::GetAtt": ["{batch_model_id}", "ModelName"]' in dumps(pipeline)
 
 
-@pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_capture(pinned, environments, env):
-    template = pinned.raw(env, f"{MODEL}-serving")
-    serving = environments[env].model(MODEL).serving
-    (model,) = _models(template)
-    assert model["EnableNetworkIsolation"] is True
-    assert len(model["VpcConfig"]["Subnets"]) == environments[env].config.network.max_azs
-    assert "WorkloadSecurityGroup" in dumps(model["VpcConfig"]["SecurityGroupIds"])
+@pytest.mark.parametrize(("env", "model"), ON_INSTANCES, ids=ids(ON_INSTANCES))
+def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_its_own_capture(
+    pinned, environments, env, model
+) -> None:
+    template = _serving(pinned, env, model)
+    deployment = environments[env].model(model)
+    serving = deployment.serving
+    (properties,) = _models(template)
+    assert properties["EnableNetworkIsolation"] is True
+    assert len(properties["VpcConfig"]["Subnets"]) == environments[env].config.network.max_azs
+    assert "WorkloadSecurityGroup" in dumps(properties["VpcConfig"]["SecurityGroupIds"])
     config = only(template, "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
     assert variant["VariantName"] == serving.variant_name
@@ -129,16 +179,45 @@ def test_instance_endpoint_in_the_vpc_with_isolation_kms_and_capture(pinned, env
     assert capture["InitialSamplingPercentage"] == serving.data_capture_percent
     assert capture["KmsKeyId"] == config["KmsKeyId"]
     assert "DataKey" in dumps(config["KmsKeyId"])
+    account = environments[env].config.account
     assert capture["DestinationS3Uri"] == (
-        f"s3://sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1/data-capture"
+        f"s3://sagestack-{env}-ml-artifacts-{account}-eu-west-1/data-capture/{model}"
     )
     assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
+    endpoint = only(template, "AWS::SageMaker::Endpoint")
+    assert endpoint["EndpointName"] == deployment.endpoint_name
+    assert endpoint["EndpointName"] == f"sagestack-{env}-{model}-m5-" + (
+        "large" if env == "staging" else "xlarge"
+    )
 
 
-@pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(pinned, environments, env):
-    template = pinned.raw(env, f"{MODEL}-serving")
-    guardrails = environments[env].model(MODEL).serving.guardrails
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_the_endpoint_name_is_published_and_its_logs_are_encrypted(
+    pinned, environments, env, model
+) -> None:
+    template = _serving(pinned, env, model)
+    deployment = environments[env].model(model)
+    parameter = only(template, "AWS::SSM::Parameter")
+    assert parameter["Name"] == endpoint_name_parameter(deployment.prefix)
+    assert parameter["Name"] == f"/sagestack-{env}-{model}/endpoint-name"
+    assert parameter["Value"] == deployment.endpoint_name
+    ((log_id, log_group),) = resources(template, "AWS::Logs::LogGroup").items()
+    properties = log_group["Properties"]
+    assert properties["LogGroupName"] == f"/aws/sagemaker/Endpoints/{deployment.endpoint_name}"
+    assert "LogsKey" in dumps(properties["KmsKeyId"])
+    assert properties["RetentionInDays"] == deployment.serving.log_retention_days
+    policy = "Retain" if environments[env].config.retains_data else "Delete"
+    assert log_group["DeletionPolicy"] == policy
+    (endpoint_id,) = resources(template, "AWS::SageMaker::Endpoint")
+    assert log_id in template["Resources"][endpoint_id]["DependsOn"]
+
+
+@pytest.mark.parametrize(("env", "model"), ON_INSTANCES, ids=ids(ON_INSTANCES))
+def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(
+    pinned, environments, env, model
+) -> None:
+    template = _serving(pinned, env, model)
+    guardrails = environments[env].model(model).serving.guardrails
     endpoint = only(template, "AWS::SageMaker::Endpoint")
     policy = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     routing = policy["TrafficRoutingConfiguration"]
@@ -146,33 +225,37 @@ def test_guarded_blue_green_deployment_keeps_variant_and_instance_count(pinned, 
     assert routing["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": guardrails.canary_percent}
     assert routing["WaitIntervalInSeconds"] == guardrails.canary_wait_seconds
     assert policy["TerminationWaitInSeconds"] == guardrails.termination_wait_seconds
+    assert policy["MaximumExecutionTimeoutInSeconds"] == guardrails.max_execution_seconds
     assert endpoint["RetainAllVariantProperties"] is True
     assert endpoint["ExcludeRetainedVariantProperties"] == [
         {"VariantPropertyType": "DataCaptureConfig"}
     ]
 
 
-@pytest.mark.parametrize("env", INSTANCE_ENVS)
-def test_endpoint_rolls_back_on_exactly_the_bad_deployment_alarms(pinned, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
+@pytest.mark.parametrize(("env", "model"), ON_INSTANCES, ids=ids(ON_INSTANCES))
+def test_endpoint_rolls_back_on_exactly_its_own_bad_deployment_alarms(
+    pinned, env: str, model: str
+) -> None:
+    template = _serving(pinned, env, model)
     endpoint = only(template, "AWS::SageMaker::Endpoint")
     referenced = {
         alarm["AlarmName"]["Ref"]
         for alarm in endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
     }
     expected = {
-        _by_suffix(template, "AWS::CloudWatch::Alarm", f"-endpoint-{name}")[0]
-        for name in ("5xx-errors", "4xx-rate", "model-latency-p99")
+        _by_suffix(template, "AWS::CloudWatch::Alarm", f"{env}-{model}-endpoint-{name}")[0]
+        for name in ROLLBACK_ALARMS
     }
     assert referenced == expected
 
 
-@pytest.mark.parametrize("env", INSTANCE_ENVS)
+@pytest.mark.parametrize(("env", "model"), ON_INSTANCES, ids=ids(ON_INSTANCES))
 def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(
-    pinned, environments, env
-):
-    template = pinned.raw(env, f"{MODEL}-serving")
-    scaling = environments[env].model(MODEL).serving.autoscaling
+    pinned, environments, env, model
+) -> None:
+    template = _serving(pinned, env, model)
+    deployment = environments[env].model(model)
+    scaling = deployment.serving.autoscaling
     (target_id, target), *more = resources(
         template, "AWS::ApplicationAutoScaling::ScalableTarget"
     ).items()
@@ -180,10 +263,7 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(
     properties = target["Properties"]
     assert properties["MinCapacity"] == scaling.min_capacity
     assert properties["MaxCapacity"] == scaling.max_capacity
-    assert (
-        properties["ResourceId"]
-        == f"endpoint/{environments[env].model(MODEL).endpoint_name}/variant/primary"
-    )
+    assert properties["ResourceId"] == f"endpoint/{deployment.endpoint_name}/variant/primary"
     assert properties["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in properties["RoleARN"]
     endpoint_id = next(iter(resources(template, "AWS::SageMaker::Endpoint")))
@@ -199,35 +279,39 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(
     assert tracking["ScaleOutCooldown"] == scaling.scale_out_cooldown_seconds
 
 
-def test_prod_keeps_at_least_two_instances_across_zones(pinned, environments) -> None:
-    prod = environments["prod"]
-    assert prod.serving.autoscaling.min_capacity >= 2
-    assert prod.serving.instance.initial_count >= 2
-    target = only(
-        pinned.raw("prod", f"{MODEL}-serving"), "AWS::ApplicationAutoScaling::ScalableTarget"
-    )
+@pytest.mark.parametrize("model", MODELS)
+def test_prod_keeps_at_least_two_instances_across_zones(pinned, environments, model) -> None:
+    serving = environments["prod"].model(model).serving
+    assert serving.autoscaling.min_capacity >= 2
+    assert serving.instance.initial_count >= 2
+    template = _serving(pinned, "prod", model)
+    target = only(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["MinCapacity"] >= 2
-    (model,) = _models(pinned.raw("prod", f"{MODEL}-serving"))
-    assert len(model["VpcConfig"]["Subnets"]) >= 2
+    (properties,) = _models(template)
+    assert len(properties["VpcConfig"]["Subnets"]) >= 2
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_every_alarm_notifies_the_alerts_topic(pinned: PinnedSynth, env: str) -> None:
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_every_alarm_notifies_the_alerts_topic(pinned: PinnedSynth, env: str, model: str) -> None:
     count = 0
     for stack in ("serving", "monitoring"):
-        template = pinned.raw(env, stack)
+        template = pinned.raw(env, f"{model}-{stack}")
         for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"):
             for logical_id, alarm in resources(template, kind).items():
                 actions = alarm["Properties"]["AlarmActions"]
                 assert len(actions) == 1 and ALERTS_TOPIC in dumps(actions), logical_id
+                assert alarm["Properties"]["AlarmName"].startswith(f"sagestack-{env}-{model}-")
                 count += 1
     assert count >= 5
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_latency_thresholds_are_in_microseconds(pinned, environments, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
-    alarms = environments[env].model(MODEL).monitoring.alarms
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_latency_thresholds_are_in_microseconds_on_the_models_endpoint(
+    pinned, environments, env: str, model: str
+) -> None:
+    template = _serving(pinned, env, model)
+    deployment = environments[env].model(model)
+    alarms = deployment.monitoring.alarms
     for name, metric, limit_ms in (
         ("model-latency-p99", "ModelLatency", alarms.model_latency_p99_ms),
         ("overhead-latency-p99", "OverheadLatency", alarms.overhead_latency_p99_ms),
@@ -238,24 +322,25 @@ def test_latency_thresholds_are_in_microseconds(pinned, environments, env: str) 
         assert stat["Metric"]["MetricName"] == metric and stat["Stat"] == "p99"
         assert alarm["Threshold"] == limit_ms * 1000
         assert {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]} == {
-            "EndpointName": environments[env].model(MODEL).endpoint_name,
+            "EndpointName": deployment.endpoint_name,
             "VariantName": "primary",
         }
 
 
-@pytest.mark.parametrize("env", PINNED)
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
 def test_alarm_set_follows_variant_kind_and_expected_traffic(
-    pinned, environments, env: str
+    pinned, environments, env: str, model: str
 ) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
+    template = _serving(pinned, env, model)
+    deployment = environments[env].model(model)
     names = {
-        a["Properties"]["AlarmName"].removeprefix(f"sagestack-{env}-endpoint-")
+        a["Properties"]["AlarmName"].removeprefix(f"sagestack-{env}-{model}-endpoint-")
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
     }
     expected = {"model-latency-p99", "overhead-latency-p99", "5xx-errors", "4xx-rate"}
-    if not environments[env].model(MODEL).serving.is_serverless:
+    if not deployment.serving.is_serverless:
         expected |= {"cpu-utilization", "memory-utilization", "disk-utilization"}
-    if environments[env].model(MODEL).monitoring.alarms.expect_traffic:
+    if deployment.monitoring.alarms.expect_traffic:
         expected.add("no-invocations")
     assert names == expected
     if "no-invocations" in names:
@@ -264,35 +349,55 @@ def test_alarm_set_follows_variant_kind_and_expected_traffic(
         assert alarm["ComparisonOperator"] == "LessThanThreshold"
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_composite_alarm_says_unhealthy_on_any_alarm_but_client_errors(pinned, env) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_composite_alarm_says_unhealthy_on_any_alarm_but_client_errors(
+    pinned, env: str, model: str
+) -> None:
+    template = _serving(pinned, env, model)
     composite = only(template, "AWS::CloudWatch::CompositeAlarm")
-    assert composite["AlarmName"] == f"sagestack-{env}-endpoint-unhealthy"
+    assert composite["AlarmName"] == f"sagestack-{env}-{model}-endpoint-unhealthy"
     rule = dumps(composite["AlarmRule"])
     for logical_id, alarm in resources(template, "AWS::CloudWatch::Alarm").items():
         in_rule = f'"{logical_id}", "Arn"' in rule
         assert in_rule == (not alarm["Properties"]["AlarmName"].endswith("-4xx-rate")), logical_id
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_model_role_reads_the_registering_environments_models_only(pinned, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_model_role_reads_only_its_models_data_of_the_registering_environment(
+    pinned, env: str, model: str
+) -> None:
+    template = _serving(pinned, env, model)
+    name = f"sagestack-{env}-{model}-model"
     (role,) = [
         r["Properties"]
         for r in resources(template, "AWS::IAM::Role").values()
-        if r["Properties"]["RoleName"] == f"sagestack-{env}-model"
+        if r["Properties"]["RoleName"] == name
     ]
     assert "Policies" not in role and "ManagedPolicyArns" not in role
-    statements = [
-        statement
-        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
-        if policy["Properties"]["ManagedPolicyName"] == f"sagestack-{env}-model"
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = _statements(template, name)
+    dev_bucket = "arn:aws:s3:::sagestack-dev-ml-artifacts-123456789012-eu-west-1"
+    reading = sorted(
+        resource
+        for statement in statements
+        if _listed(statement["Action"]) == ["s3:GetObject"]
+        for resource in _listed(statement["Resource"])
+        if resource.startswith(f"{dev_bucket}/models/")
+    )
+    assert reading == [
+        f"{dev_bucket}/models/sagestack-dev-{model}-training/*",
+        f"{dev_bucket}/models/sagestack-dev-{model}-tuning/*",
     ]
-    models = "arn:aws:s3:::sagestack-dev-ml-artifacts-123456789012-eu-west-1/models/*"
-    reading = [s for s in statements if models in _listed(s["Resource"])]
-    assert [_listed(s["Action"]) for s in reading] == [["s3:GetObject"]]
+    listing = [
+        prefix
+        for s in statements
+        if s["Action"] == "s3:ListBucket" and s["Resource"] == dev_bucket
+        for prefix in s["Condition"]["StringLike"]["s3:prefix"]
+        if prefix.startswith("models/")
+    ]
+    assert listing == [
+        f"models/sagestack-dev-{model}-training/*",
+        f"models/sagestack-dev-{model}-tuning/*",
+    ]
     cross_account = [s for s in statements if ":key/*" in dumps(s["Resource"])]
     if env == "dev":
         assert not cross_account
@@ -305,12 +410,19 @@ def test_model_role_reads_the_registering_environments_models_only(pinned, env: 
         }
 
 
-@pytest.mark.parametrize("env", PINNED)
-def test_serving_roles_are_platform_roles_without_wildcard_actions(pinned, env: str) -> None:
-    template = pinned.raw(env, f"{MODEL}-serving")
+@pytest.mark.parametrize(("env", "model"), EVERY, ids=ids(EVERY))
+def test_serving_roles_are_the_models_platform_roles_without_wildcard_actions(
+    pinned, env: str, model: str
+) -> None:
+    template = _serving(pinned, env, model)
+    expected = {f"sagestack-{env}-{model}-model", f"sagestack-{env}-{model}-batch-transform"}
+    if env == "prod":  # the batch schedule's role
+        expected.add(f"sagestack-{env}-{model}-batch-schedule")
+    roles = {r["Properties"]["RoleName"] for r in resources(template, "AWS::IAM::Role").values()}
+    assert roles == expected
     for role in resources(template, "AWS::IAM::Role").values():
-        assert role["Properties"]["RoleName"].startswith(f"sagestack-{env}-")
         assert "Policies" not in role["Properties"]
+    assert not resources(template, "AWS::IAM::Policy"), "no inline policy"
     for policy in resources(template, "AWS::IAM::ManagedPolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             for action in _listed(statement["Action"]):

@@ -81,6 +81,17 @@ def test_checkov_finds_no_failed_check(checkov_report: dict) -> None:
     assert checkov_report["summary"]["passed"] > 100
 
 
+def test_checkov_scans_every_models_stacks(assembly: Assembly, checkov_report: dict) -> None:
+    """A stack per model: each of them is scanned, not just the environment's shared ones."""
+    scanned = {
+        check["file_path"].rsplit("/", 1)[-1]
+        for check in checkov_report["results"]["passed_checks"]
+    }
+    templates = {path.name for path in assembly.template_paths().values()}
+    assert templates <= scanned
+    assert len(templates) == 3 * (2 + 3), "three environments: data, network, three models"
+
+
 def test_every_checkov_skip_is_justified(checkov_report: dict) -> None:
     skipped = checkov_report["results"]["skipped_checks"]
     assert len(skipped) == checkov_report["summary"]["skipped"]

@@ -14,6 +14,12 @@ def test_second_synth_is_byte_identical(assembly: Assembly, tmp_path: Path) -> N
     first_paths = assembly.template_paths()
     second_paths = again.template_paths()
     assert first_paths.keys() == second_paths.keys()
+    # Every model's stacks are compared, in every environment.
+    assert {name for _, name in first_paths} == {
+        "data",
+        "network",
+        *(f"{model}-training" for model in ("cancer", "wine", "diabetes")),
+    }
     for key, path in first_paths.items():
         assert path.read_bytes() == second_paths[key].read_bytes(), f"{key} differs"
 

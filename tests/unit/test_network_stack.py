@@ -1,14 +1,19 @@
-"""Network stack: isolated subnets only, endpoints, encrypted flow logs, tight security groups."""
+"""Network stack: isolated subnets only, endpoints, encrypted flow logs, tight security groups;
+one per environment, shared by every model it hosts."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from aws_cdk.assertions import Match
 
 from ground.config import load_environments
 
-CONFIGS = {config.name: config for config in load_environments()}
+LOADED = load_environments()
+CONFIGS = {environment.name: environment.config for environment in LOADED}
 ENVIRONMENTS = list(CONFIGS)
+MODELS = sorted({deployment.name for environment in LOADED for deployment in environment.models})
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -98,3 +103,25 @@ def test_workload_security_group_talks_only_to_itself_and_https(templates, env: 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_default_security_group_is_closed(templates, env: str) -> None:
     templates[(env, "network")].resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_network_belongs_to_the_environment_not_to_a_model(templates, env: str) -> None:
+    """Every model's jobs and endpoints share the VPC; nothing in it is any model's."""
+    template = templates[(env, "network")].to_json()
+    text = json.dumps(template)
+    assert [model for model in MODELS if f"sagestack-{env}-{model}" in text] == []
+    for resource in template["Resources"].values():
+        tags = resource.get("Properties", {}).get("Tags", [])
+        assert "sagestack:model" not in json.dumps(tags)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_model_reaches_the_network_through_the_same_four_outputs(templates, env) -> None:
+    """The VPC, its subnets and the workload security group: what every model's jobs, models
+    and monitors are placed in. One set of outputs, however many models."""
+    outputs = templates[(env, "network")].to_json().get("Outputs", {})
+    assert len(outputs) == 1 + CONFIGS[env].network.max_azs + 1
+    for model in MODELS:
+        training = json.dumps(templates[(env, f"{model}-training")].to_json())
+        assert {name for name in outputs if name in training} == set(outputs), model
