@@ -100,7 +100,9 @@ def main() -> None:
     probabilities, labels = prediction.probabilities.tolist(), prediction.labels.tolist()
     with tempfile.TemporaryDirectory() as scratch:
         calls = {
-            "inference.parse_csv (pyarrow, threads, float32)": lambda: inference.parse_csv(body),
+            "inference.parse_csv (pyarrow, threads, float32)": lambda: inference.parse_csv(
+                body, FEATURES
+            ),
             "pyarrow read_csv, one thread": lambda: pyarrow_columns(body, threads=False),
             "pyarrow, one column (commas as newlines)": lambda: pyarrow_one_column(body),
             "pyarrow split_pattern + cast": lambda: pyarrow_split_cast(body),
