@@ -99,7 +99,9 @@ def main() -> None:
     probabilities, labels = prediction.scores.tolist(), prediction.labels.tolist()
     with tempfile.TemporaryDirectory() as scratch:
         calls = {
-            "serving.parse_csv (pyarrow, threads, float32)": lambda: serving.parse_csv(body),
+            "serving.parse_csv (pyarrow, threads, float32)": lambda: serving.parse_csv(
+                body, FEATURES
+            ),
             "pyarrow read_csv, one thread": lambda: pyarrow_columns(body, threads=False),
             "pyarrow, one column (commas as newlines)": lambda: pyarrow_one_column(body),
             "pyarrow split_pattern + cast": lambda: pyarrow_split_cast(body),

@@ -60,11 +60,6 @@ def _process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    endpoint.serve_forever(args.model, args.entry_point, args.port)
-    return 0
-
-
 def _run_chain(args: argparse.Namespace) -> int:
     try:
         run = script_chain.run_chain(args.workdir, stream_logs=True)
@@ -156,7 +151,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "POST /endpoints/<name>/invocations (boto3 invoke_endpoint with endpoint_url).",
     )
     endpoint.add_arguments(serve)
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=endpoint.serve_command)
 
     chain = subparsers.add_parser(
         "scripts",

@@ -11,7 +11,10 @@ Routes (Starlette on uvicorn):
                                                OriginalMessage, like the real service
   GET  /execution-parameters                   what batch transform asks the container
 The handlers run in a worker thread; any exception becomes an answer, never a dead server.
-Bodies over 6 MB are refused as the real endpoint refuses them.
+Bodies over 6 MB get a 413 before they are read (from Content-Length) or as soon as a chunked
+body passes the limit; the Runtime API answers them as the service does. Stopping (SIGINT or
+SIGTERM) gives open requests a grace period, then answers them 503; a second signal stops at
+once. Operator errors (a busy port, a missing or unreadable model) are EndpointErrors: one line.
 
 `start_endpoint(...)` runs it in this process (a thread) or in a child process and returns a
 LocalEndpoint with its URL and `stop()`.
@@ -20,41 +23,62 @@ LocalEndpoint with its URL and `stop()`.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
 import threading
+import time
 import traceback
-from collections.abc import Callable
+import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from sagestack.local.private_modules import import_private
 
 # As in the SageMaker container: the handlers come from the model's own code/ folder.
 PACKAGED_ENTRY_POINT = Path("code") / "inference.py"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+TOO_LARGE = f"the body has more than {MAX_PAYLOAD_BYTES} bytes; the limit is 6 MB"
+DISCARD_BEFORE_CLOSE_BYTES = 4 * MAX_PAYLOAD_BYTES  # see _read_body
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 60
+GRACE_PERIOD_SECONDS = 5.0
 READY_PREFIX = "sagestack endpoint listening on "
+USE_THE_TRAINING_OUTPUT = "pass the model.tar.gz a training job wrote"
 logger = logging.getLogger("sagestack.endpoint")
 
 
+class EndpointError(Exception):
+    """Why the endpoint cannot serve, in one line naming the file or port and what to do."""
+
+
 class _HandlerError(Exception):
+    """An invocation answered with an error: its status and message."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def detached(self) -> _HandlerError:
+        """The same error without traceback or cause, whose frames hold the request's data."""
+        return _HandlerError(self.status, self.message)
 
 
 class ModelServer:
@@ -62,22 +86,19 @@ class ModelServer:
 
     def __init__(self, model_artifact: Path, entry_point: Path | None = None) -> None:
         self._model_dir = tempfile.TemporaryDirectory(prefix="sagestack-model-")
+        artifact, directory = Path(model_artifact), Path(self._model_dir.name)
         try:
-            with tarfile.open(model_artifact) as tar:
-                tar.extractall(self._model_dir.name, filter="data")
-        except (OSError, tarfile.TarError) as error:
+            _extract(artifact, directory)
+            self._handlers = _import_handlers(_entry_point(artifact, entry_point, directory))
+            self.model = _load_model(self._handlers, artifact, directory)
+        except BaseException:
             self._model_dir.cleanup()
-            raise ValueError(f"cannot open model artifact {model_artifact}: {error}") from error
-        packaged = Path(self._model_dir.name) / PACKAGED_ENTRY_POINT
-        self._handlers = _import_handlers(Path(entry_point) if entry_point else packaged)
-        self.model = self._handlers.model_fn(self._model_dir.name)
+            raise
 
     def invoke(
         self, body: bytes, content_type: str | None, accept: str | None
     ) -> tuple[bytes, str]:
         """Run the handler chain; raises _HandlerError with the status to answer."""
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise _HandlerError(413, f"the body is {len(body)} bytes; the limit is 6 MB")
         try:
             data = self._handlers.input_fn(body, content_type)
             prediction = self._handlers.predict_fn(data, self.model)
@@ -99,22 +120,65 @@ class ModelServer:
         self._model_dir.cleanup()
 
 
+def _extract(artifact: Path, directory: Path) -> None:
+    if not artifact.exists():
+        raise EndpointError(f"model artifact {artifact} does not exist; {USE_THE_TRAINING_OUTPUT}")
+    try:
+        with tarfile.open(artifact) as tar:
+            tar.extractall(directory, filter="data")
+    except tarfile.ReadError:
+        raise EndpointError(f"{artifact} is not a tar archive; {USE_THE_TRAINING_OUTPUT}") from None
+    except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
+        raise EndpointError(
+            f"cannot unpack {artifact}: {_one_line(error)}; {USE_THE_TRAINING_OUTPUT}"
+        ) from None
+
+
+def _entry_point(artifact: Path, given: Path | None, model_dir: Path) -> Path:
+    """The inference script: the one given, else the model's own code/inference.py."""
+    if given is None:
+        if not (model_dir / PACKAGED_ENTRY_POINT).is_file():
+            raise EndpointError(
+                f"{artifact} holds no {PACKAGED_ENTRY_POINT}; pass --entry-point with the "
+                "inference script"
+            )
+        return model_dir / PACKAGED_ENTRY_POINT
+    if not Path(given).is_file():
+        raise EndpointError(
+            f"inference entry point {given} does not exist; pass the script that defines "
+            "model_fn, input_fn, predict_fn and output_fn"
+        )
+    return Path(given)
+
+
 def _import_handlers(entry_point: Path) -> ModuleType:
-    if not entry_point.is_file():
-        raise FileNotFoundError(f"inference entry point {entry_point} does not exist")
-    if str(entry_point.parent) not in sys.path:  # its sibling modules, as in the container
-        sys.path.insert(0, str(entry_point.parent))
-    spec = importlib.util.spec_from_file_location(
-        f"_sagestack_serving_{id(entry_point)}", entry_point
-    )
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    """The entry point with its sibling modules (serving.py, problems.py), private to this
+    model as they are to its container: another model's code in this process stays apart."""
+    module = import_private(entry_point.parent, [entry_point.stem])[entry_point.stem]
     missing = [
         n for n in ("model_fn", "input_fn", "predict_fn", "output_fn") if not hasattr(module, n)
     ]
     if missing:
-        raise AttributeError(f"{entry_point} lacks the handler functions {missing}")
+        raise EndpointError(f"{entry_point} lacks the handler functions {missing}")
     return module
+
+
+def _load_model(handlers: ModuleType, artifact: Path, model_dir: Path) -> object:
+    """model_fn on the extracted files. Missing or unreadable model files are operator errors;
+    any other exception is a bug in the script and keeps its traceback."""
+    try:
+        return handlers.model_fn(str(model_dir))
+    except (OSError, ValueError, KeyError) as error:
+        raise EndpointError(
+            f"model_fn cannot load the model in {artifact}: {_one_line(error)}; "
+            f"{USE_THE_TRAINING_OUTPUT}"
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's type and the first line of its message (tar and XGBoost write several)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def create_app(server: ModelServer) -> Starlette:
@@ -122,26 +186,17 @@ def create_app(server: ModelServer) -> Starlette:
         return Response(status_code=200)
 
     async def invocations(request: Request) -> Response:
-        try:
-            body, media_type = await _invoke(server, request)
-        except _HandlerError as error:
-            return Response(error.message + "\n", error.status, media_type="text/plain")
+        outcome = await _invoke(server, request)
+        if isinstance(outcome, _HandlerError):
+            return Response(outcome.message + "\n", outcome.status, media_type="text/plain")
+        body, media_type = outcome
         return Response(body, media_type=media_type)
 
     async def runtime_invoke(request: Request) -> Response:
-        try:
-            body, media_type = await _invoke(server, request)
-        except _HandlerError as error:
-            if error.status == 413:
-                return _runtime_error(400, "ValidationError", error.message)
-            return _runtime_error(
-                424,
-                "ModelError",
-                f"Received client error ({error.status}) from primary with message "
-                f'"{error.message}".',
-                OriginalStatusCode=error.status,
-                OriginalMessage=error.message,
-            )
+        outcome = await _invoke(server, request)
+        if isinstance(outcome, _HandlerError):
+            return _runtime_error(outcome)
+        body, media_type = outcome
         headers = {"x-Amzn-Invoked-Production-Variant": "AllTraffic"}
         return Response(body, media_type=media_type, headers=headers)
 
@@ -160,16 +215,98 @@ def create_app(server: ModelServer) -> Starlette:
     )
 
 
-async def _invoke(server: ModelServer, request: Request) -> tuple[bytes, str]:
-    body = await request.body()
-    return await run_in_threadpool(
-        server.invoke, body, request.headers.get("content-type"), request.headers.get("accept")
-    )
+async def _invoke(server: ModelServer, request: Request) -> tuple[bytes, str] | _HandlerError:
+    """The handlers' answer, or the error to answer with, as a value: an exception raised
+    through the worker thread forms a reference cycle with anyio's future, and its traceback
+    would keep the request's data (the body, the decoded rows) until a full garbage collection.
+    """
+    try:
+        body = await _read_body(request)
+        return await run_in_threadpool(
+            _answer,
+            server,
+            body,
+            request.headers.get("content-type"),
+            request.headers.get("accept"),
+        )
+    except _HandlerError as error:
+        return error.detached()
+    except ClientDisconnect:
+        # Nobody reads this answer; giving one keeps uvicorn from logging a traceback.
+        return _HandlerError(400, "the client left before sending the whole body")
+    except asyncio.CancelledError:
+        # uvicorn cancels the requests still open when the shutdown grace period ends.
+        return _HandlerError(503, "the endpoint is shutting down; send the request again")
 
 
-def _runtime_error(status: int, code: str, message: str, **fields: object) -> Response:
+def _answer(
+    server: ModelServer, body: bytes, content_type: str | None, accept: str | None
+) -> tuple[bytes, str] | _HandlerError:
+    """server.invoke, run in the worker thread; its error is returned, detached."""
+    try:
+        return server.invoke(body, content_type, accept)
+    except _HandlerError as error:
+        return error.detached()
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it is known to be too large: from Content-Length
+    before any of it is read, or once a chunked body passes the limit. Nothing more is kept.
+
+    After the 413, uvicorn drops whatever the client still sends, so that it gets to read the
+    answer, unless the client asked to close the connection: then uvicorn closes it at once
+    and a client still writing gets a reset instead. For those clients the rest of the body is
+    read and dropped first, up to a bound, as nginx's lingering close does.
+    """
+    async with contextlib.aclosing(request.stream()) as stream:
+        if int(request.headers.get("content-length", 0)) <= MAX_PAYLOAD_BYTES:
+            body = await _read_up_to(stream, MAX_PAYLOAD_BYTES)
+            if body is not None:
+                return body
+        if _closes_on_answer(request):
+            await _read_up_to(stream, DISCARD_BEFORE_CLOSE_BYTES, keep=False)
+    raise _HandlerError(413, TOO_LARGE)
+
+
+async def _read_up_to(stream: AsyncIterator[bytes], limit: int, keep: bool = True) -> bytes | None:
+    """The rest of the body, or None as soon as it passes `limit` bytes (`keep=False`: read
+    and drop it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        if keep:
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _closes_on_answer(request: Request) -> bool:
+    """Whether the client asked to close after the answer and writes its body without first
+    waiting for a 100 Continue (reading the body would invite it to send)."""
+    asked = "close" in request.headers.get("connection", "").lower()
+    return asked and "expect" not in request.headers
+
+
+def _runtime_error(error: _HandlerError) -> Response:
+    """A failed invocation as the Runtime API answers it."""
+    if error.status == 413:
+        # The service's front end refuses such bodies itself: status 413 with a message and no
+        # error type, which botocore raises as a ClientError whose code is "413".
+        return JSONResponse(
+            {"message": f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."}, 413
+        )
+    kind = "client" if error.status < 500 else "server"
     return JSONResponse(
-        {"message": message, **fields}, status_code=status, headers={"x-amzn-ErrorType": code}
+        {
+            "message": f"Received {kind} error ({error.status}) from primary with message "
+            f'"{error.message}".',
+            "OriginalStatusCode": error.status,
+            "OriginalMessage": error.message,
+        },
+        status_code=424,
+        headers={"x-amzn-ErrorType": "ModelError"},
     )
 
 
@@ -199,38 +336,70 @@ def start_endpoint(
 ) -> LocalEndpoint:
     """Serve on 127.0.0.1:`port` (0: a free one) in a thread, or in a child process."""
     if in_process:
-        return _start_thread(ModelServer(Path(model_artifact), entry_point), port)
+        serving = _Serving(Path(model_artifact), entry_point, port, GRACE_PERIOD_SECONDS)
+        return LocalEndpoint(serving.url, serving.stop)
     return _start_child(Path(model_artifact), entry_point, port)
 
 
-def _uvicorn(server: ModelServer, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(server), host=HOST, port=port, log_level="warning")
-    return uvicorn.Server(config)
+class _Serving:
+    """uvicorn serving a ModelServer in a daemon thread of this process."""
+
+    def __init__(
+        self, model_artifact: Path, entry_point: Path | None, port: int, grace_period: float
+    ) -> None:
+        listener = _listen(port)  # first, so that a busy port is found before the model loads
+        try:
+            self._server = ModelServer(model_artifact, entry_point)
+        except BaseException:
+            listener.close()
+            raise
+        self.url = f"http://{HOST}:{listener.getsockname()[1]}"
+        config = uvicorn.Config(
+            create_app(self._server),
+            log_level="warning",
+            lifespan="off",  # no startup/shutdown hooks; a forced stop would cancel its task
+            timeout_graceful_shutdown=grace_period,  # type: ignore[arg-type]  # int in its hints
+        )
+        self._http = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._http.run, args=([listener],), name="sagestack-endpoint", daemon=True
+        )
+        self._thread.start()
+        while not self._http.started:
+            if not self._thread.is_alive():
+                listener.close()
+                self._server.close()
+                raise RuntimeError(f"the endpoint could not start on {self.url} (see the log)")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop accepting, give open requests the grace period, then answer them 503."""
+        self._http.should_exit = True
+        self._thread.join()
+        self._server.close()
+
+    def force(self) -> None:
+        """Make a stop() under way end now, without waiting for open requests."""
+        self._http.force_exit = True
 
 
-def _bound_url(http: uvicorn.Server) -> str:
-    port = http.servers[0].sockets[0].getsockname()[1]
-    return f"http://{HOST}:{port}"
-
-
-def _start_thread(server: ModelServer, port: int) -> LocalEndpoint:
-    http = _uvicorn(server, port)
-    thread = threading.Thread(target=http.run, name="sagestack-endpoint", daemon=True)
-    thread.start()
-    started = threading.Event()
-    while not started.wait(0.02):
-        if http.started:
-            started.set()
-        elif not thread.is_alive():
-            server.close()
-            raise RuntimeError(f"the endpoint could not listen on {HOST}:{port} (see the log)")
-
-    def stop() -> None:
-        http.should_exit = True
-        thread.join()
-        server.close()
-
-    return LocalEndpoint(_bound_url(http), stop)
+def _listen(port: int) -> socket.socket:
+    """A socket bound to HOST:port for uvicorn to serve on; binding it here makes a busy port
+    an EndpointError rather than uvicorn's log line and exit."""
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on connections accepted
+    # from a socket that says it is TCP, and without it every answer waits for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    if os.name == "posix":  # as asyncio's create_server does; on Windows it would share ports
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((HOST, port))
+    except OSError as error:
+        listener.close()
+        raise EndpointError(
+            f"cannot listen on {HOST}:{port}: {error.strerror}; stop what uses the port or "
+            "choose another --port (0: any free port)"
+        ) from None
+    return listener
 
 
 def _start_child(model_artifact: Path, entry_point: Path | None, port: int) -> LocalEndpoint:
@@ -256,15 +425,45 @@ def _start_child(model_artifact: Path, entry_point: Path | None, port: int) -> L
     return LocalEndpoint(line[len(READY_PREFIX) :].strip(), stop)
 
 
-def serve_forever(model_artifact: Path, entry_point: Path | None, port: int) -> None:
-    """Serve until SIGINT or SIGTERM; prints the URL once listening."""
-    endpoint = _start_thread(ModelServer(model_artifact, entry_point), port)
-    print(READY_PREFIX + endpoint.url, flush=True)
+def serve_forever(
+    model_artifact: Path, entry_point: Path | None, port: int, grace_period: float
+) -> bool:
+    """Serve until SIGINT or SIGTERM, then stop within the grace period; a second signal stops
+    at once. Prints the URL once listening; returns whether the stop was forced."""
+    received: list[int] = []
     stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    serving: _Serving | None = None
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        received.append(signum)
+        if len(received) > 1 and serving is not None:
+            serving.force()
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # before the URL is out: it invites signals
+        signal.signal(signum, on_signal)
+    serving = _Serving(model_artifact, entry_point, port, grace_period)
+    print(READY_PREFIX + serving.url, flush=True)
     stopping.wait()
-    endpoint.stop()
+    print(
+        f"sagestack: stopping; open requests get {grace_period:g} s (signal again to stop now)",
+        file=sys.stderr,
+        flush=True,
+    )
+    serving.stop()
+    return len(received) > 1
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """`sagestack local serve`: serve until stopped; operator errors are one line on stderr."""
+    try:
+        forced = serve_forever(args.model, args.entry_point, args.port, args.grace_period)
+    except EndpointError as error:
+        print(f"sagestack: {error}", file=sys.stderr)
+        return 1
+    if forced:
+        print("sagestack: stopped without waiting for open requests", file=sys.stderr)
+    return int(forced)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -277,14 +476,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: code/inference.py inside the model, as SageMaker runs it)",
     )
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument(
+        "--grace-period",
+        type=float,
+        default=GRACE_PERIOD_SECONDS,
+        metavar="SECONDS",
+        help="how long open requests may run on after SIGINT/SIGTERM (default %(default)g); "
+        "a second signal stops at once",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sagestack.local.endpoint")
     add_arguments(parser)
-    args = parser.parse_args(argv)
-    serve_forever(args.model, args.entry_point, args.port)
-    return 0
+    return serve_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,8 @@ it, the others wait and read it back.
 from __future__ import annotations
 
 import fcntl
-import importlib
 import json
 import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from ground.container import PROCESSING_ROOT, family_code
 from ground.families import FAMILIES
 from ground.problems import PROBLEM_TYPES
 from sagestack.datasets import DATASETS
+from sagestack.local.private_modules import import_private
 from sagestack.local.runner import TrainingResult, run_processing, run_training
 
 TRAINING_CODE = Path(__file__).resolve().parents[2] / "training_code"
@@ -103,25 +102,12 @@ def family_code_dir(family: str, destination: Path) -> Path:
 
 
 def import_family(family: str, code_dir: Path) -> SimpleNamespace:
-    """The family's own modules (`.train`, `.inference`, `.metrics`) imported in this process
-    from its bundle flattened into `code_dir` (family_code_dir), as its jobs import them.
-
-    Every family names these modules alike, so they are taken out of sys.modules again once
-    imported: the next family's import does not find them, and several families' modules
-    live side by side (tests, benchmarks). The shared modules (common, serving, problems) are
-    one file for every family and stay imported.
-    """
+    """The family's modules (`.train`, `.inference`, `.metrics`, and its own copies of the
+    shared `.serving`, `.problems`, `.common`) imported in this process from its bundle
+    flattened into `code_dir` (family_code_dir), as its jobs import them; several families'
+    modules live side by side (private_modules)."""
     code = family_code_dir(family, code_dir)
-    saved = {name: sys.modules.pop(name) for name in FAMILY_MODULES if name in sys.modules}
-    sys.path.insert(0, str(code))
-    try:
-        modules = {name: importlib.import_module(name) for name in FAMILY_MODULES}
-    finally:
-        sys.path.remove(str(code))
-        for name in FAMILY_MODULES:
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
-    return SimpleNamespace(code_dir=code, **modules)
+    return SimpleNamespace(code_dir=code, **import_private(code, FAMILY_MODULES))
 
 
 def chain_hyperparameters(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import urllib.error
 import urllib.request
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sagestack.local.endpoint import MAX_PAYLOAD_BYTES, LocalEndpoint, start_endpoint
+from sagestack.local.endpoint import MAX_PAYLOAD_BYTES, LocalEndpoint, _listen, start_endpoint
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_json_and_npy_requests(runtime, test_split: pd.DataFrame) -> None:
     [
         (b"1,2,3", "text/csv", "*/*", 400, b"each row needs 30 features"),
         (b"", "text/csv", "*/*", 400, b"the request body is empty"),
-        (b"a,b", "text/csv", "*/*", 400, b"row 1, column 1: 'a' is not a number"),
+        (b"a" + b",0" * 29, "text/csv", "*/*", 400, b"row 1, column 1: 'a' is not a number"),
         (b"{}", "application/xml", "*/*", 415, b"content type 'application/xml' is not supported"),
         (b"0," * 29 + b"0", "text/csv", "image/png", 406, b"cannot answer in 'image/png'"),
         (b"1" * (MAX_PAYLOAD_BYTES + 1), "text/csv", "*/*", 413, b"the limit is 6 MB"),
@@ -116,7 +117,7 @@ def test_bad_requests_get_4xx_and_the_server_keeps_serving(
 
 def test_boto3_sees_client_errors_as_model_errors(runtime) -> None:
     with pytest.raises(runtime.exceptions.ModelError) as caught:
-        runtime.invoke_endpoint(EndpointName="e", ContentType="text/csv", Body="1,2,x")
+        runtime.invoke_endpoint(EndpointName="e", ContentType="text/csv", Body="1,2,x" + ",0" * 27)
     response = caught.value.response
     assert response["OriginalStatusCode"] == 400
     assert response["OriginalMessage"] == "text/csv row 1, column 3: 'x' is not a number"
@@ -135,3 +136,11 @@ def test_endpoint_in_a_child_process(demo, aws_env, test_split: pd.DataFrame) ->
         assert 0 <= float(probability) <= 1 and label in ("0", "1")
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(child.url + "/ping", timeout=5)
+
+
+def test_the_listening_socket_says_it_is_tcp() -> None:
+    """asyncio sets TCP_NODELAY only on connections accepted from a socket whose protocol is
+    IPPROTO_TCP; without it every answer waits ~40 ms for a delayed ACK (bench/endpoint_http.py
+    shows it, no test here times anything)."""
+    with _listen(0) as listener:
+        assert listener.proto == socket.IPPROTO_TCP

@@ -20,7 +20,7 @@ from tests.synth import Assembly
 
 @pytest.fixture(scope="module")
 def definition(assembly: Assembly) -> dict:
-    return load_pipeline(assembly.directory, "dev").definition
+    return load_pipeline(assembly.directory, "dev", "sagestack-dev-cancer-training").definition
 
 
 def _executor(definition: dict, tmp_path: Path) -> Executor:
@@ -67,8 +67,8 @@ def test_an_unknown_expression_is_named(definition, tmp_path) -> None:
 
 
 def test_parameter_overrides_are_checked_and_typed(definition) -> None:
-    values = resolve_parameters(definition, {"MinRocAuc": "0.5"})
-    assert values["MinRocAuc"] == 0.5
+    values = resolve_parameters(definition, {"GateThreshold": "0.5"})
+    assert values["GateThreshold"] == 0.5
     assert values["NumRound"] == "300"
     with pytest.raises(DefinitionError, match=r"unknown parameter.*NumRounds.*declares"):
         resolve_parameters(definition, {"NumRounds": "3"})

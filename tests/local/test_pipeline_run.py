@@ -45,7 +45,7 @@ def prepared(assembly: Assembly, moto_url: str, tmp_path_factory) -> dict:
     """The dev pipeline with its code published and the bundled data in its input prefix."""
     from sagestack.local.pipeline.assembly import load_pipeline
 
-    source = load_pipeline(assembly.directory, "dev")
+    source = load_pipeline(assembly.directory, "dev", "sagestack-dev-cancer-training")
     storage = S3Storage(_client("s3", moto_url), create_buckets=True, label="moto")
     publish_assets(source, storage)
     data = datasets.write_csv(
@@ -80,7 +80,7 @@ def test_registers_the_model_above_the_threshold(prepared, moto_url, tmp_path) -
         ("Preprocess", "Succeeded"),
         ("Train", "Succeeded"),
         ("Evaluate", "Succeeded"),
-        ("CheckRocAuc", "Succeeded"),
+        ("CheckGate", "Succeeded"),
         ("RegisterModel", "Succeeded"),
     ]
     assert any(line.startswith("  Train (Training) Succeeded in") for line in lines)
@@ -88,7 +88,7 @@ def test_registers_the_model_above_the_threshold(prepared, moto_url, tmp_path) -
     package = _client("sagemaker", moto_url).describe_model_package(
         ModelPackageName=result.model_package_arn
     )
-    assert package["ModelPackageGroupName"] == "sagestack-dev-models"
+    assert package["ModelPackageGroupName"] == "sagestack-dev-cancer"
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     report = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     assert report.endswith(f"/{result.execution_id}/evaluation/evaluation.json")
@@ -104,17 +104,17 @@ def test_registers_the_model_above_the_threshold(prepared, moto_url, tmp_path) -
 def test_fails_below_the_threshold_and_registers_nothing(prepared, moto_url, tmp_path) -> None:
     sagemaker = _client("sagemaker", moto_url)
     before = _packages(sagemaker)
-    result, _ = _run(prepared, moto_url, tmp_path, {**FAST, "MinRocAuc": "1.01"})
+    result, _ = _run(prepared, moto_url, tmp_path, {**FAST, "GateThreshold": "1.01"})
     assert not result.succeeded
-    assert result.failed_step == "RocAucBelowThreshold"
-    assert "ROC-AUC" in result.failure_reason and "MinRocAuc = 1.01" in result.failure_reason
+    assert result.failed_step == "BelowGate"
+    assert "auc " in result.failure_reason and "GateThreshold = 1.01" in result.failure_reason
     assert result.model_package_arn is None
     assert _packages(sagemaker) == before
 
 
 def _packages(client) -> list[str]:
     try:
-        summaries = client.list_model_packages(ModelPackageGroupName="sagestack-dev-models")
+        summaries = client.list_model_packages(ModelPackageGroupName="sagestack-dev-cancer")
     except client.exceptions.ClientError:
         return []
     return sorted(item["ModelPackageArn"] for item in summaries["ModelPackageSummaryList"])

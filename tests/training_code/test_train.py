@@ -65,7 +65,7 @@ def test_hyperparameters_from_sm_hps_and_arguments() -> None:
     ],
 )
 def test_bad_hyperparameters_are_named(argv: list[str], reason: str) -> None:
-    with pytest.raises(JobError) as caught:
+    with pytest.raises(XGB.common.JobError) as caught:
         parse_hyperparameters(argv, {})
     assert reason in str(caught.value)
 

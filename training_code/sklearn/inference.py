@@ -24,9 +24,8 @@ from serving import (
     ModelSpec,
     Prediction,
     check_width,
-    model_spec,
+    load_spec,
     prediction,
-    read_metadata,
 )
 from serving import input_fn as input_fn  # the handlers every family shares
 from serving import output_fn as output_fn
@@ -43,7 +42,7 @@ class Model(NamedTuple):
 
 def model_fn(model_dir: str) -> Model:
     """Load model.joblib and metadata.json from the extracted model.tar.gz."""
-    spec = model_spec(read_metadata(model_dir))
+    spec = load_spec(model_dir)
     estimator = joblib.load(Path(model_dir) / MODEL_FILE)
     _one_thread(estimator)
     return Model(estimator, spec, _scorer(estimator, spec))

@@ -18,9 +18,8 @@ from serving import (
     ModelSpec,
     Prediction,
     check_width,
-    model_spec,
+    load_spec,
     prediction,
-    read_metadata,
 )
 from serving import input_fn as input_fn  # the handlers every family shares
 from serving import output_fn as output_fn
@@ -40,7 +39,7 @@ def model_fn(model_dir: str) -> Model:
     Predictions run on one thread: the serving container runs one worker per vCPU, so more
     threads per request only contend (and cost a thread hand-off on every single-row call).
     """
-    spec = model_spec(read_metadata(model_dir))
+    spec = load_spec(model_dir)
     booster = xgb.Booster(model_file=str(Path(model_dir) / MODEL_FILE))
     booster.set_param({"nthread": 1})
     return Model(booster, spec)
