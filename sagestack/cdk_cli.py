@@ -17,6 +17,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 QUIET_FLAGS = ("--no-notices", "--no-color")
 ERROR_TAIL_LINES = 40
 DIFF_SUMMARY = "✨  Number of stacks with differences"
+# app.py starts every refusal (configuration, compliance gate, contract) so; the CLI then adds
+# its own line saying that the app exited.
+APP_REFUSAL = "sagestack: "
+APP_EXITED = ": Subprocess exited with error"
 
 
 class CdkError(Exception):
@@ -88,6 +92,25 @@ def _tail(text: str) -> str:
     return "\n".join(text.strip().splitlines()[-ERROR_TAIL_LINES:])
 
 
+def _refusal(output: str) -> str | None:
+    """The app's own refusal in one line (`invalid configuration: <file>: <field>: <reason>`);
+    None when the app stopped without one, a crash whose whole tail is the clue."""
+    lines = [line.strip() for line in output.strip().splitlines() if APP_EXITED not in line]
+    starts = [index for index, line in enumerate(lines) if line.startswith(APP_REFUSAL)]
+    if not starts:
+        return None
+    first, *details = lines[starts[-1] :]
+    summary = first.removeprefix(APP_REFUSAL).rstrip(":")
+    return ": ".join([summary, "; ".join(details)]) if details else summary
+
+
+def _synth_failure(job: SynthJob, returncode: int, output: str) -> str:
+    refusal = _refusal(output)
+    if refusal is not None:
+        return f"cdk synth of {job.what} failed: {refusal}"
+    return f"cdk synth of {job.what} failed (exit {returncode}):\n{_tail(output)}"
+
+
 @dataclass(frozen=True)
 class SynthJob:
     """Synthesize the app in `source_dir` into `out_dir`; `what` names it in errors."""
@@ -114,18 +137,17 @@ class SynthJob:
 def synth_all(*jobs: SynthJob) -> None:
     """Run the synths side by side (each is mostly one busy process) and wait for all of them.
 
-    Raises CdkError naming every one that failed.
+    Raises CdkError naming every one that failed: the app's refusal in one line, or the end of
+    the output when it crashed.
     """
     running = [(job, job.start()) for job in jobs]
     failures = []
     for job, process in running:
         output, _ = process.communicate()
         if process.returncode != 0:
-            failures.append(
-                f"cdk synth of {job.what} failed (exit {process.returncode}):\n{_tail(output)}"
-            )
+            failures.append(_synth_failure(job, process.returncode, output))
     if failures:
-        raise CdkError("\n\n".join(failures))
+        raise CdkError("\n".join(failures))
 
 
 def diff_template(assembly_dir: Path, stack: str, old_template: Path) -> str:

@@ -1,7 +1,8 @@
 """`sagestack review --base REF`: the infrastructure review of a change, as one markdown report.
 
 Exit status: 0 when the report is written and nothing destructive is found (or it is
-allowed), 3 when stateful resources would be replaced or deleted, 1 on any error.
+allowed), 3 when stateful or network resources would be replaced or deleted, or stateful
+resources would lose their retention, 1 on any error.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import CdkError, SynthJob, diff_deployed, synth_all
 from sagestack.review import worktree
 from sagestack.review.engine import Review, review_assemblies
-from sagestack.review.report import render
+from sagestack.review.report import checked_classes, render
 
 EXIT_DESTRUCTIVE = 3
 
@@ -61,15 +62,11 @@ def run_review(args: argparse.Namespace) -> tuple[Review, str | None]:
 def _handle(args: argparse.Namespace) -> int:
     try:
         review, deployed = run_review(args)
-    except (worktree.GitError, CdkError) as error:
+        _write(render(review, deployed), args.output)
+    except (worktree.GitError, CdkError, OSError) as error:
         print(f"sagestack review: {error}", file=sys.stderr)
         return 1
-    report = render(review, deployed)
-    if args.output:
-        args.output.write_text(report, encoding="utf-8")
-        print(f"review written to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(report)
+    print(f"sagestack review checked for: {checked_classes()}", file=sys.stderr)
     code = exit_code(review, args.allow_destructive)
     if code == EXIT_DESTRUCTIVE:
         print(
@@ -78,6 +75,15 @@ def _handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
+
+
+def _write(report: str, output: Path | None) -> None:
+    """The report to `output`, or to standard output without one."""
+    if output is None:
+        sys.stdout.write(report)
+        return
+    output.write_text(report, encoding="utf-8")
+    print(f"review written to {output}", file=sys.stderr)
 
 
 def exit_code(review: Review, allow_destructive: bool) -> int:
@@ -94,7 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--allow-destructive",
         action="store_true",
-        help="exit 0 even when stateful resources are replaced or deleted",
+        help="exit 0 even when stateful or network resources are replaced or deleted, or "
+        "stateful resources lose their retention",
     )
     parser.add_argument(
         "--envs", help="review only these environments, comma-separated (default: all)"

@@ -40,9 +40,7 @@ class ResourceChange:
 
     def location(self, stack: str) -> str:
         """Construct path and logical id, e.g. `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`."""
-        metadata = (self.after or self.before or {}).get("Metadata", {})
-        path = metadata.get("aws:cdk:path", "").removesuffix("/Resource")
-        return f"{path or stack} ({self.logical_id})"
+        return resource_location(stack, self.logical_id, self.after or self.before or {})
 
     @property
     def before_properties(self) -> dict:
@@ -65,6 +63,16 @@ class ResourceChange:
             ):
                 names.append(attribute)
         return names
+
+
+def construct_path(resource: dict) -> str:
+    """The construct path of a template entry, e.g. `dev/data/RawData/Bucket` ('' if unknown)."""
+    return resource.get("Metadata", {}).get("aws:cdk:path", "").removesuffix("/Resource")
+
+
+def resource_location(stack: str, logical_id: str, resource: dict) -> str:
+    """Construct path (or the stack, without one) and logical id of a template entry."""
+    return f"{construct_path(resource) or stack} ({logical_id})"
 
 
 def _get(resource: dict | None, attribute: str) -> object:
@@ -91,6 +99,10 @@ class StackDiff:
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for change in self.resources if change.kind == kind)
+
+    def resource(self, logical_id: str) -> dict:
+        """A resource's template entry after the change, or before it when it is removed."""
+        return _resources(self.after).get(logical_id) or _resources(self.before).get(logical_id, {})
 
 
 def _comparable(resource: dict) -> dict:

@@ -9,8 +9,17 @@ from pathlib import Path
 
 from sagestack.assembly import CloudAssembly, StackTemplate, environment_of
 from sagestack.cdk_cli import diff_template
+from sagestack.review.cli_diff import resource_impacts
 from sagestack.review.compare import StackDiff, compare_templates
-from sagestack.review.risks import Category, Risk, acknowledgment_risks, stack_risks
+from sagestack.review.renames import find_renames
+from sagestack.review.risks import (
+    RISK_CATEGORIES,
+    Category,
+    Context,
+    Risk,
+    acknowledgment_risks,
+    stack_risks,
+)
 
 # The committed platform's order (config/platform.yaml); other environments sort after it.
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -39,13 +48,22 @@ class Review:
     acknowledgments: list[Risk]
 
     @property
-    def risks(self) -> list[Risk]:
+    def findings(self) -> list[Risk]:
         found = [risk for stack in self.stacks for risk in stack.risks] + self.acknowledgments
         return sorted(found, key=Risk.sort_key)
 
     @property
+    def risks(self) -> list[Risk]:
+        return [risk for risk in self.findings if risk.category in RISK_CATEGORIES]
+
+    @property
+    def moved(self) -> list[Risk]:
+        """Grants and acknowledgments that followed a renamed resource: not risks."""
+        return [risk for risk in self.findings if risk.category is Category.MOVED]
+
+    @property
     def destructive(self) -> list[Risk]:
-        return [risk for risk in self.risks if risk.category is Category.DESTRUCTIVE]
+        return [risk for risk in self.risks if risk.category.destructive]
 
     @property
     def environments(self) -> list[str]:
@@ -76,19 +94,30 @@ def _cli_diff(diff: StackDiff, head: CloudAssembly, base: StackTemplate | None) 
         return diff_template(head.directory, diff.display_name, empty)
 
 
+def _compared(name: str, base: CloudAssembly, head: CloudAssembly) -> tuple[StackDiff, str]:
+    """One stack's structured diff and the CLI's diff of it."""
+    old, new = base.stacks.get(name), head.stacks.get(name)
+    diff = compare_templates(name, old.template() if old else None, new.template() if new else None)
+    return diff, _cli_diff(diff, head, old)
+
+
 def review_assemblies(
     base: CloudAssembly, head: CloudAssembly, base_label: str, head_label: str
 ) -> Review:
-    """Compare every stack present in either assembly; run `cdk diff` on the changed ones."""
-    stacks = []
-    for name in sorted(base.stacks.keys() | head.stacks.keys()):
-        old, new = base.stacks.get(name), head.stacks.get(name)
-        diff = compare_templates(
-            name, old.template() if old else None, new.template() if new else None
-        )
-        stacks.append(StackReview(diff, _cli_diff(diff, head, old), stack_risks(diff)))
+    """Compare every stack present in either assembly; run `cdk diff` on the changed ones.
+
+    Renames are found across all stacks first: a bucket renamed in one stack moves grants in
+    another.
+    """
+    names = sorted(base.stacks.keys() | head.stacks.keys())
+    compared = [_compared(name, base, head) for name in names]
+    renames = find_renames([diff for diff, _ in compared])
+    stacks = [
+        StackReview(diff, cli, stack_risks(diff, Context(resource_impacts(cli), renames)))
+        for diff, cli in compared
+    ]
     stacks.sort(
         key=lambda stack: (environment_sort_key(stack.environment), stack.diff.display_name)
     )
-    acknowledgments = acknowledgment_risks(base.acknowledgments(), head.acknowledgments())
+    acknowledgments = acknowledgment_risks(base.acknowledgments(), head.acknowledgments(), renames)
     return Review(base_label, head_label, stacks, acknowledgments)

@@ -3,14 +3,16 @@
 A statement allowing actions A1, A2 on resources R1, R2 is four grants (A, R) with the same
 effect, principals and conditions. A grant present after a change but not before widens
 access; a Deny grant present before but not after widens it too. A changed condition makes
-a new grant: it may narrow or widen access, and either way a reviewer should read it.
+a new grant: it may narrow or widen access, and either way a reviewer should read it. A new
+grant that equals an old one once a renamed resource's new name is read as its old name
+moved with that resource: it widens nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from itertools import product
 
 from sagestack.review.assets import without_asset_hashes
@@ -40,6 +42,17 @@ class Grant:
     resource: str
     condition: str
     where: str
+
+    def restored(self, restore: Callable[[str], str]) -> Grant:
+        """The grant with `restore` applied to what it names (principal, action, resource,
+        condition)."""
+        return replace(
+            self,
+            principal=restore(self.principal),
+            action=restore(self.action),
+            resource=restore(self.resource),
+            condition=restore(self.condition),
+        )
 
     def describe(self) -> str:
         text = f"{self.effect} {self.action} on {self.resource}"
@@ -114,9 +127,21 @@ def resource_grants(properties: dict) -> set[Grant]:
     return grants
 
 
-def widened_grants(before: dict, after: dict) -> list[Grant]:
-    """Allows present only after, and Denies present only before, in one resource."""
+@dataclass(frozen=True)
+class GrantChanges:
+    """What a change does to one resource's grants."""
+
+    widened: list[Grant]  # Allows present only after, Denies present only before
+    moved: list[Grant]  # new grants that are old ones under a renamed resource's new name
+
+
+def grant_changes(before: dict, after: dict, restore: Callable[[str], str]) -> GrantChanges:
+    """Compare one resource's grants; `restore` turns renamed resources' new names back."""
     old, new = resource_grants(before), resource_grants(after)
-    added_allows = {grant for grant in new - old if grant.effect == "Allow"}
-    removed_denies = {grant for grant in old - new if grant.effect == "Deny"}
-    return sorted(added_allows | removed_denies)
+    restored = {grant: grant.restored(restore) for grant in new - old}
+    moved = {grant for grant, previous in restored.items() if previous in old}
+    added_allows = {grant for grant in new - old - moved if grant.effect == "Allow"}
+    removed_denies = {
+        grant for grant in old - new if grant.effect == "Deny" and grant not in restored.values()
+    }
+    return GrantChanges(sorted(added_allows | removed_denies), sorted(moved))

@@ -6,14 +6,26 @@ comment instead of adding a new one on every push.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sagestack.review.engine import Review, StackReview
-from sagestack.review.risks import Category, Risk
+from sagestack.review.risks import RISK_CATEGORIES, Category, Risk
 
 MARKER = "<!-- sagestack-review -->"
 # GitHub rejects comments over 65,536 characters; long diffs are cut to keep the report whole.
 MAX_DIFF_LINES = 150
 MAX_RESOURCE_LINES = 40
 MARK = {"added": "+", "removed": "-", "modified": "~"}
+# The table columns naming where a risk is and what it is about, when not resource and type.
+COLUMNS = {
+    Category.NETWORK_LOST: ("Stack", "Type"),
+    Category.ACKNOWLEDGMENT: ("Construct", "Rules"),
+}
+
+
+def checked_classes() -> str:
+    """The classes of risk the review looks for, in one line."""
+    return "; ".join(category.value for category in RISK_CATEGORIES)
 
 
 def _cell(text: str) -> str:
@@ -21,8 +33,7 @@ def _cell(text: str) -> str:
 
 
 def _risk_table(risks: list[Risk]) -> list[str]:
-    header = "Construct" if risks[0].category is Category.ACKNOWLEDGMENT else "Resource"
-    subject = "Rules" if risks[0].category is Category.ACKNOWLEDGMENT else "Type"
+    header, subject = COLUMNS.get(risks[0].category, ("Resource", "Type"))
     lines = [f"| {header} | {subject} | What |", "|---|---|---|"]
     lines += [
         f"| `{_cell(risk.location)}` | {_cell(risk.subject)} | {_cell(risk.detail)} |"
@@ -34,7 +45,7 @@ def _risk_table(risks: list[Risk]) -> list[str]:
 def _risks_section(review: Review) -> list[str]:
     lines = ["### Risks a reviewer must see", ""]
     quiet = []
-    for category in Category:
+    for category in RISK_CATEGORIES:
         risks = [risk for risk in review.risks if risk.category is category]
         if not risks:
             quiet.append(category.value)
@@ -43,6 +54,24 @@ def _risks_section(review: Review) -> list[str]:
     if quiet:
         lines += [f"None found: {'; '.join(quiet)}.", ""]
     return lines
+
+
+def _moved_section(review: Review) -> list[str]:
+    """Grants and acknowledgments that follow a renamed resource, counted per holder."""
+    moved = Counter(review.moved)
+    if not moved:
+        return []
+    lines = [
+        f"### {Category.MOVED.value} ({len(review.moved)})",
+        "",
+        "Not risks: the same grants and acknowledgments as before, under the new name.",
+        "",
+    ]
+    lines += [
+        f"- `{risk.location}`: {count} {risk.subject}(s) {risk.detail}"
+        for risk, count in sorted(moved.items(), key=lambda item: item[0].sort_key())
+    ]
+    return [*lines, ""]
 
 
 def _resource_lines(stack: StackReview) -> list[str]:
@@ -101,14 +130,23 @@ def render(review: Review, deployed_diff: str | None = None) -> str:
     lines = [MARKER, f"## sagestack review: `{review.base_label}` → `{review.head_label}`", ""]
     if destructive:
         lines += [
-            f"> **{len(destructive)} destructive change(s)**: stateful resources are replaced "
-            "or deleted. Merge only if that is intended, and confirm it with "
-            "`sagestack review --allow-destructive`.",
+            f"> **{len(destructive)} destructive change(s)**: stateful or network resources are "
+            "replaced or deleted, or stateful resources lose their retention. Merge only if that "
+            "is intended, and confirm it with `sagestack review --allow-destructive`.",
             "",
         ]
     else:
-        lines += ["No stateful resource is replaced or deleted.", ""]
+        lines += [
+            "Nothing destructive: no stateful or network resource is replaced or deleted, and "
+            "no retention is weakened.",
+            "",
+        ]
+    lines += [
+        f"Checked for: {checked_classes()}. Any other change shows only in the diffs below.",
+        "",
+    ]
     lines += _risks_section(review)
+    lines += _moved_section(review)
     lines += ["### Changes per environment", ""]
     for environment in review.environments:
         lines += _environment_section(review, environment)

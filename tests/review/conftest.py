@@ -1,11 +1,16 @@
 """Prepared changes: a copy of the session's real assembly with templates edited as a PR would.
 
-dev/data       the raw-data bucket renamed (BucketName changes: replacement)
+dev/*          the raw-data bucket renamed, as in code: the new name wherever the old one was
+               (BucketName: replacement; its grants in dev/data and dev/training and their
+               acknowledgment follow it)
 dev/network    the flow-log role's policy widened with logs:* on *; one more acknowledgment
 staging/data   the alerts KMS key removed
 staging/network SSH opened to the internet on the workloads security group
 prod/data      the access-log bucket's public-policy block turned off
 prod/network   a pure tag change on every tagged resource
+
+Config changes: the app synthesized again from an edited copy of config/, as a careless PR
+would leave it: dev's VPC CIDR changed, prod's removal policy from retain to destroy.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ from pathlib import Path
 
 import pytest
 
+from ground.config.loader import CONFIG_DIR
 from sagestack.assembly import CloudAssembly
 from sagestack.review.engine import Review, review_assemblies
-from tests.synth import Assembly
+from tests.synth import Assembly, cdk_synth
 
 TAG = "sagestack:managed-by"
 ACKNOWLEDGED_RULE = "AwsSolutions-IAM5[Action::logs:*]"
 ACKNOWLEDGED_REASON = "Prepared change: the role writes to any log group of the account."
+RAW_DATA = "sagestack-dev-raw-data-123456789012-eu-west-1"
+RENAMED_RAW_DATA = "sagestack-dev-raw-datasets-123456789012-eu-west-1"
+CONFIG_CHANGES = {
+    "dev.yaml": ("cidr: 10.10.0.0/16", "cidr: 10.12.0.0/16"),
+    "prod.yaml": ("removal_policy: retain", "removal_policy: destroy"),
+}
 
 
 def logical_id(template: dict, path: str) -> str:
@@ -42,9 +54,12 @@ def edit(assembly: CloudAssembly, stack: str, change: Callable[[dict], None]) ->
     path.write_text(json.dumps(template, indent=1))
 
 
-def rename_bucket(template: dict) -> None:
-    bucket = template["Resources"][logical_id(template, "dev/data/RawData/Bucket/Resource")]
-    bucket["Properties"]["BucketName"] = "sagestack-dev-raw-datasets-123456789012-eu-west-1"
+def rename_bucket(assembly: CloudAssembly) -> None:
+    """What renaming the raw-data bucket in code synthesizes: its new name everywhere."""
+    templates = [stack.template_path for stack in assembly.environment_stacks("dev").values()]
+    for path in [*templates, assembly.directory / "validation-report.json"]:
+        text = path.read_text()
+        path.write_text(text.replace(RAW_DATA, RENAMED_RAW_DATA))
 
 
 def widen_policy(template: dict) -> None:
@@ -97,8 +112,8 @@ def prepared(assembly: Assembly, tmp_path_factory: pytest.TempPathFactory) -> Pa
     head = CloudAssembly(
         shutil.copytree(assembly.directory, tmp_path_factory.mktemp("pr") / "head")
     )
+    rename_bucket(head)
     for stack, change in (
-        ("dev/data", rename_bucket),
         ("dev/network", widen_policy),
         ("staging/data", remove_key),
         ("staging/network", open_ssh),
@@ -114,4 +129,30 @@ def prepared(assembly: Assembly, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def review(assembly: Assembly, prepared: Path) -> Review:
     return review_assemblies(
         CloudAssembly(assembly.directory), CloudAssembly(prepared), "main", "prepared"
+    )
+
+
+@pytest.fixture(scope="session")
+def changed_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of config/ with CONFIG_CHANGES made, as text, the way a person edits it."""
+    directory = tmp_path_factory.mktemp("changed") / "config"
+    shutil.copytree(CONFIG_DIR, directory)
+    for name, (old, new) in CONFIG_CHANGES.items():
+        path = directory / name
+        text = path.read_text()
+        assert old in text, f"{name} no longer says {old!r}"
+        path.write_text(text.replace(old, new))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def config_review(
+    assembly: Assembly, changed_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Review:
+    """The review of the session's assembly against one synthesized from `changed_config`."""
+    outdir = tmp_path_factory.mktemp("cdk-out-changed-config")
+    result = cdk_synth(outdir, f"config_dir={changed_config}")
+    assert result.returncode == 0, f"cdk synth failed:\n{result.stdout}\n{result.stderr}"
+    return review_assemblies(
+        CloudAssembly(assembly.directory), CloudAssembly(outdir), "main", "config changed"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sagestack.review.command import EXIT_DESTRUCTIVE, exit_code
 from sagestack.review.engine import Review
 from sagestack.review.report import MARKER, render
-from sagestack.review.risks import Category, Risk
+from sagestack.review.risks import RISK_CATEGORIES, Category, Risk
+from tests.review.conftest import RENAMED_RAW_DATA
 
 
 def risks_in(review: Review, category: Category) -> list[Risk]:
@@ -24,6 +25,22 @@ def test_renamed_bucket_is_flagged_as_a_replacement(review: Review) -> None:
     cli_diff = stack(review, "dev/data").cdk_diff
     assert cli_diff.startswith("Stack dev/data (sagestack-dev-data)")
     assert "BucketName (requires replacement)" in cli_diff
+
+
+def test_grants_and_acknowledgment_following_the_renamed_bucket_only_moved(
+    review: Review,
+) -> None:
+    """Its grants name the new bucket now; the same grants, so no widening and no new
+    acknowledgment (the only ones flagged are the prepared logs:* ones below)."""
+    assert RENAMED_RAW_DATA in stack(review, "dev/training").cdk_diff
+    bucket = "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`"
+    moved = [(risk.location.split(" (")[0], risk.subject, risk.detail) for risk in review.moved]
+    assert sorted(moved) == [
+        ("dev/data/AccessLogs/Bucket/Policy", "grant", bucket),
+        ("dev/training/TrainingPipeline/ProcessingRole/Policy", "grant", bucket),
+        ("dev/training/TrainingPipeline/ProcessingRole/Policy", "grant", bucket),
+        ("dev/training/TrainingPipeline/ProcessingRole/Policy/Resource", "acknowledgment", bucket),
+    ]
 
 
 def test_removed_kms_key_is_flagged_as_a_deletion(review: Review) -> None:
@@ -76,7 +93,7 @@ def test_pure_tag_change_is_shown_but_not_flagged(review: Review) -> None:
 
 
 def test_unchanged_stacks_are_not_diffed(review: Review) -> None:
-    unchanged = stack(review, "dev/training")
+    unchanged = stack(review, "staging/training")
     assert unchanged.diff.status == "unchanged"
     assert unchanged.cdk_diff == ""
 
@@ -94,11 +111,25 @@ def test_report_puts_the_risks_first_then_each_environment(review: Review) -> No
         f"#### {Category.ENCRYPTION.value} (1)",
         f"#### {Category.NETWORK.value} (1)",
         f"#### {Category.ACKNOWLEDGMENT.value} (1)",
+        f"### {Category.MOVED.value} (4)",
         "### Changes per environment",
         "#### dev",
         "#### staging",
         "#### prod",
     ]
+    assert (
+        "- `dev/training/TrainingPipeline/ProcessingRole/Policy/Resource`: 1 acknowledgment(s) "
+        "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`"
+    ) in report
     assert "| `staging/data` | modified | 0 | 0 | 1 |" in report
-    assert "| `dev/training` | unchanged | 0 | 0 | 0 |" in report
+    assert "| `staging/training` | unchanged | 0 | 0 | 0 |" in report
     assert len(report) < 65536, "a GitHub comment holds at most 65,536 characters"
+
+
+def test_report_names_every_class_of_risk_it_checks(review: Review) -> None:
+    report = render(review)
+    [checked] = [line for line in report.splitlines() if line.startswith("Checked for: ")]
+    assert checked.removeprefix("Checked for: ").startswith(
+        "; ".join(category.value for category in RISK_CATEGORIES)
+    )
+    assert report.index(checked) < report.index("### Risks a reviewer must see")

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from sagestack.cli import main
+from sagestack.review import command
 from sagestack.review.command import EXIT_DESTRUCTIVE
-from sagestack.review.report import MARKER
+from sagestack.review.engine import Review
+from sagestack.review.report import MARKER, checked_classes
+from sagestack.review.risks import Category
 from tests.synth import ROOT
 
 
@@ -72,6 +75,10 @@ def test_renaming_a_bucket_in_code_fails_the_review(
     assert "BucketName changed" in report
     assert "sagestack-dev-raw-datasets-123456789012-eu-west-1" in report
     assert "#### staging" not in report, "--envs dev reviews dev only"
+    # The grants and the acknowledgment naming the bucket follow it: not new permissions.
+    assert f"#### {Category.IAM.value}" not in report
+    assert f"#### {Category.ACKNOWLEDGMENT.value}" not in report
+    assert "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`" in report
     # The base worktree is gone again.
     assert git(project_repo, "worktree", "list").count("\n") == 1
 
@@ -86,3 +93,51 @@ def test_outside_a_repository_says_so(tmp_path: Path, capsys) -> None:
     exit_code = main(["review", "--base", "HEAD", "--repo", str(tmp_path)])
     assert exit_code == 1
     assert "is not inside a git repository" in capsys.readouterr().err
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_config_error_in_either_tree_is_one_line_naming_file_and_field(
+    project_repo: Path, capsys
+) -> None:
+    """The base has an invalid CIDR; the working tree fixes it but misspells the policy."""
+    dev = project_repo / "config" / "dev.yaml"
+    edit(dev, "cidr: 10.10.0.0/16", "cidr: 10.10.0.0/8")
+    git(project_repo, "commit", "--quiet", "--all", "--message", "broken base")
+    edit(dev, "cidr: 10.10.0.0/8", "cidr: 10.10.0.0/16")
+    edit(dev, "removal_policy: destroy", "removal_policy: destory")
+
+    exit_code = main(["review", "--base", "HEAD", "--envs", "dev", "--repo", str(project_repo)])
+
+    assert exit_code == 1
+    base_error, head_error = capsys.readouterr().err.splitlines()
+    assert base_error.startswith("sagestack review: cdk synth of base HEAD failed: invalid ")
+    assert "/config/dev.yaml: network.cidr: '10.10.0.0/8' is not an IPv4 network" in base_error
+    assert head_error.startswith(f"cdk synth of the working tree ({project_repo}) failed: ")
+    assert f"{dev}: removal_policy: " in head_error
+    assert "Traceback" not in base_error + head_error
+
+
+def test_an_unwritable_report_is_one_line(
+    review: Review, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(command, "run_review", lambda args: (review, None))
+    missing = tmp_path / "missing" / "review.md"
+    assert main(["review", "--base", "HEAD", "--output", str(missing)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("sagestack review: [Errno 2] No such file or directory")
+
+
+def test_the_console_says_what_was_checked(
+    review: Review, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(command, "run_review", lambda args: (review, None))
+    exit_code = main(["review", "--base", "HEAD", "--output", str(tmp_path / "review.md")])
+    assert exit_code == EXIT_DESTRUCTIVE
+    assert (
+        f"sagestack review checked for: {checked_classes()}" in capsys.readouterr().err.splitlines()
+    )
