@@ -2,6 +2,8 @@
 
 import re
 
+from ground.naming import PIPELINE_KINDS, pipeline_name
+
 S3_SCHEME = "s3://"
 
 # Each environment's artifacts bucket; other environments find its models and baselines by name.
@@ -10,9 +12,31 @@ ARTIFACTS_BUCKET = re.compile(
 )
 
 
+# The data stack's buckets, by role; names are `<prefix>-<role>-<account>-<region>`.
+ACCESS_LOGS, RAW_DATA, ARTIFACTS = "access-logs", "raw-data", "ml-artifacts"
+BUCKET_ROLES = (ACCESS_LOGS, RAW_DATA, ARTIFACTS)
+# "Bucket names must be between 3 (min) and 63 (max) characters long."
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+MAX_BUCKET_NAME = 63
+
+
+def bucket_name(prefix: str, role: str, account: str, region: str) -> str:
+    """The name of environment `prefix`'s bucket of `role` (one of BUCKET_ROLES)."""
+    return f"{prefix}-{role}-{account}-{region}"
+
+
 def artifacts_bucket_name(prefix: str, account: str, region: str) -> str:
     """The artifacts bucket of environment `prefix`, as the data stack names it."""
-    return f"{prefix}-ml-artifacts-{account}-{region}"
+    return bucket_name(prefix, ARTIFACTS, account, region)
+
+
+def bucket_name_problems(prefix: str, account: str, region: str) -> list[str]:
+    """Why some bucket of the environment could not be created under its name."""
+    return [
+        f"bucket {name} has {len(name)} characters; S3 allows {MAX_BUCKET_NAME}"
+        for name in (bucket_name(prefix, role, account, region) for role in BUCKET_ROLES)
+        if len(name) > MAX_BUCKET_NAME
+    ]
 
 
 RAW_DATA_PREFIX = "raw/"
@@ -23,6 +47,13 @@ CHECKPOINTS_PREFIX = "checkpoints/"
 DATA_CAPTURE_PREFIX = "data-capture/"
 MONITORING_PREFIX = "monitoring/"
 BATCH_PREFIX = "batch/"
+
+
+def model_run_prefixes(model_prefix: str) -> tuple[str, ...]:
+    """Where a model's pipeline runs write in its environment's artifacts bucket, one folder
+    per pipeline (`models/<model prefix>-training/`, `...-tuning/`), a folder per execution
+    below it: the model, its evaluation and its data-quality baseline."""
+    return tuple(f"{MODELS_PREFIX}{pipeline_name(model_prefix, kind)}/" for kind in PIPELINE_KINDS)
 
 
 def raw_data_prefix(model: str) -> str:

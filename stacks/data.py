@@ -10,7 +10,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from ground.config import EnvironmentConfig
-from ground.layout import MODELS_PREFIX, artifacts_bucket_name
+from ground.layout import ACCESS_LOGS, ARTIFACTS, MODELS_PREFIX, RAW_DATA, bucket_name
 from ml_constructs.compliant_bucket import BucketLifecycle, CompliantBucket
 from ml_constructs.platform_key import PlatformKey, service_use_statement
 
@@ -79,11 +79,10 @@ class DataStack(Stack):
             noncurrent_version_expiration_days=config.data.noncurrent_version_expiration_days,
             abort_incomplete_upload_days=config.data.abort_incomplete_upload_days,
         )
-        suffix = f"{self.account}-{self.region}"
         self.access_logs_bucket = CompliantBucket(
             self,
             "AccessLogs",
-            bucket_name=f"{prefix}-access-logs-{suffix}",
+            bucket_name=bucket_name(prefix, ACCESS_LOGS, self.account, self.region),
             key=None,
             access_logs=None,
             lifecycle=lifecycle,
@@ -91,7 +90,7 @@ class DataStack(Stack):
         self.raw_bucket = CompliantBucket(
             self,
             "RawData",
-            bucket_name=f"{prefix}-raw-data-{suffix}",
+            bucket_name=bucket_name(prefix, RAW_DATA, self.account, self.region),
             key=self.data_key,
             access_logs=self.access_logs_bucket,
             event_bridge=True,
@@ -100,7 +99,7 @@ class DataStack(Stack):
         self.artifacts_bucket = CompliantBucket(
             self,
             "Artifacts",
-            bucket_name=artifacts_bucket_name(prefix, self.account, self.region),
+            bucket_name=bucket_name(prefix, ARTIFACTS, self.account, self.region),
             key=self.data_key,
             access_logs=self.access_logs_bucket,
             lifecycle=lifecycle,

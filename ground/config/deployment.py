@@ -22,11 +22,10 @@ from ground.config.model import HyperparameterValue, ModelConfig
 from ground.config.monitoring import MonitoringConfig
 from ground.config.serving import ServingConfig
 from ground.config.training import TrainingConfig
-from ground.layout import ARTIFACTS_BUCKET, split_s3_uri
+from ground.layout import ARTIFACTS_BUCKET, model_run_prefixes, monitoring_prefix, split_s3_uri
 from ground.problems import PROBLEM_TYPES, ProblemType
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
-VARIANT_KINDS = ("serverless", "instance")
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,14 @@ class Layer:
         return True
 
 
+# Settings that only mean something on instances: a layer choosing serverless drops the ones it
+# inherits (the environment's capture rate or guardrails are not the serverless model's).
+INSTANCE_ONLY = ("instance", "data_capture_percent", "autoscaling", "guardrails")
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` over `base`, mappings merged key by key. Choosing one variant kind (serverless
-    or instance) drops the other, so a model can serve differently from its environment."""
+    """`override` over `base`, mappings merged key by key."""
     merged = dict(base)
-    if any(kind in override for kind in VARIANT_KINDS):
-        for kind in VARIANT_KINDS:
-            merged.pop(kind, None)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
@@ -61,11 +61,26 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
+def _switch_variant(inherited: Mapping[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    """What a serving layer keeps of what it inherits: choosing one variant kind drops the
+    other (and, for serverless, the instance-only settings it does not set itself), so a model
+    can serve differently from its environment."""
+    kept = dict(inherited)
+    if "instance" in layer:
+        kept.pop("serverless", None)
+    if "serverless" in layer:
+        for key in INSTANCE_ONLY:
+            if key not in layer:
+                kept.pop(key, None)
+    return kept
+
+
 def merged_section(section: type[SectionT], layers: list[Layer]) -> SectionT:
     """The section validated from its layers; ConfigError naming the file that set each fault."""
     data: dict[str, Any] = {}
     for layer in layers:
-        data = deep_merge(data, layer.values)
+        inherited = _switch_variant(data, layer.values) if section is ServingConfig else data
+        data = deep_merge(inherited, layer.values)
     try:
         return section.model_validate(data)
     except ValidationError as error:
@@ -137,11 +152,13 @@ def deploy(
     environment: EnvironmentConfig,
     model: ModelConfig,
     files: tuple[Path, Path],
-    environment_prefixes: Mapping[str, str],
+    registries: Mapping[str, str],
+    check_pin: bool = True,
 ) -> ModelDeployment:
     """`model` in `environment`; ConfigError naming file and field for every rule it breaks.
-    `environment_prefixes` are the platform's environments (name -> prefix), whose registries
-    a pin may name."""
+    `registries` are the platform's environments whose registries a pin may name: prefix ->
+    account. `check_pin=False` reads the pin without checking it or what needs it (the
+    baseline): promotion replacing it."""
     environment_file, model_file = files
     overrides = model.environments[environment.name]
     own = f"environments.{environment.name}."
@@ -166,8 +183,8 @@ def deploy(
         gate_threshold=overrides.gate.threshold if overrides.gate else model.gate.threshold,
     )
     problems = [
-        *_pin_problems(deployment, environment_prefixes),
-        *_monitor_problems(deployment),
+        *(_pin_problems(deployment, registries) if check_pin else []),
+        *(_monitor_problems(deployment) if check_pin else []),
         *_production_problems(deployment),
         *_name_problems(deployment),
     ]
@@ -176,19 +193,32 @@ def deploy(
     return deployment
 
 
-def _pin_problems(deployment: ModelDeployment, prefixes: Mapping[str, str]) -> list[str]:
+def _pin_problems(deployment: ModelDeployment, registries: Mapping[str, str]) -> list[str]:
+    """The pinned package must be the model's, in a registry of the platform: its group names
+    the registering environment, whose account and region the stacks derive the package's
+    ARN and model data bucket from."""
     pin = deployment.serving.model
     if pin is None:
         return []
     environment = deployment.environment
-    groups = {
-        naming.model_prefix(prefix, deployment.name): name for name, prefix in prefixes.items()
+    accounts = {
+        naming.model_prefix(prefix, deployment.name): account
+        for prefix, account in registries.items()
     }
+    group = pin.group_name
+    if group not in accounts:
+        return [
+            f"{deployment.pin_field('model')}: model package group '{group}' is not a "
+            f"registry group of model {deployment.name} ({', '.join(sorted(accounts))})"
+        ]
     problems = []
-    if pin.group_name not in groups:
+    account = pin.source_account(environment.account)
+    if account != accounts[group]:
+        field = "model.arn" if pin.arn else "model"
+        how = "pin its ARN" if not pin.arn else "correct the ARN's account"
         problems.append(
-            f"{deployment.pin_field('model')}: model package group '{pin.group_name}' is not a "
-            f"registry group of model {deployment.name} ({', '.join(sorted(groups))})"
+            f"{deployment.pin_field(field)}: group '{group}' is registered in account "
+            f"{accounts[group]}, but the pin names account {account}; {how}"
         )
     if pin.source_region(environment.region) != environment.region:
         problems.append(
@@ -223,11 +253,23 @@ def _monitor_problems(deployment: ModelDeployment) -> list[str]:
             "the baseline/ folder of the model's training run, or set "
             "monitoring.model_monitor.enabled to false"
         ]
-    bucket, _ = split_s3_uri(uri)
-    if not ARTIFACTS_BUCKET.match(bucket):
+    bucket, key = split_s3_uri(uri)
+    match = ARTIFACTS_BUCKET.match(bucket)
+    if not match:
         return [
             f"{field}: baseline {uri} is not in a platform artifacts bucket "
             "(<prefix>-ml-artifacts-<account>-<region>)"
+        ]
+    # The monitor role may read the baseline folder: it must be one of this model's own, a
+    # training run's baseline/ or a baseline recomputed under its monitoring prefix.
+    own = (
+        *model_run_prefixes(naming.model_prefix(match["prefix"], deployment.name)),
+        monitoring_prefix(deployment.name),
+    )
+    if not key.startswith(own):
+        return [
+            f"{field}: baseline {uri} is not a folder of model {deployment.name} (in "
+            f"s3://{bucket}/: {', '.join(own)}); name its own run's baseline/ folder"
         ]
     return []
 

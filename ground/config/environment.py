@@ -19,6 +19,7 @@ from ground.config.monitoring import MonitoringConfig
 from ground.config.serving import ServingConfig
 from ground.config.training import TrainingConfig
 from ground.config.values import AccountId, Region, kms_arn_region
+from ground.layout import bucket_name_problems
 
 InterfaceEndpoint = Literal[
     "sagemaker.api",
@@ -145,6 +146,11 @@ class EnvironmentConfig(Section):
             raise ValueError(
                 f"training.assets_key_arn is a key of region {kms_arn_region(assets_key)}, "
                 f"the environment is in {self.region}; give the bootstrap key of this region"
+            )
+        too_long = bucket_name_problems(self.prefix, self.account, self.region)
+        if too_long:
+            raise ValueError(
+                f"name: {'; '.join(too_long)} in {self.region}; shorten the environment's name"
             )
         if not self.production:
             return self

@@ -11,6 +11,7 @@ never drops an environment or a model without a word.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,9 +131,13 @@ def load_models(config_dir: Path, environments: list[str]) -> dict[str, tuple[Mo
 
 
 def load_environments(
-    selected: list[str] | None = None, config_dir: Path = CONFIG_DIR
+    selected: list[str] | None = None,
+    config_dir: Path = CONFIG_DIR,
+    replacing_pins: Collection[str] = (),
 ) -> list[Environment]:
-    """The selected environments (all declared ones when empty), each with its models."""
+    """The selected environments (all declared ones when empty), each with its models.
+    In `replacing_pins` (environments whose pins a promotion is about to rewrite) the current
+    pins are read but not checked."""
     available = environment_names(config_dir)
     names = selected or available
     unknown = [name for name in names if name not in available]
@@ -141,19 +146,28 @@ def load_environments(
             f"unknown environment(s) {', '.join(unknown)}: {config_dir / PLATFORM_FILE} "
             f"declares {', '.join(available)}"
         )
-    prefixes = {name: f"sagestack-{name}" for name in available}
+    configs = {name: load_environment_config(config_dir / f"{name}.yaml") for name in available}
+    registries = {config.prefix: config.account for config in configs.values()}
     models = load_models(config_dir, available)
     loaded = []
     problems = []
     for name in names:
         path = config_dir / f"{name}.yaml"
-        config = load_environment_config(path)
+        config = configs[name]
         deployments = []
         for model, model_path in models.values():
             if name not in model.environments:
                 continue
             try:
-                deployments.append(deploy(config, model, (path, model_path), prefixes))
+                deployments.append(
+                    deploy(
+                        config,
+                        model,
+                        (path, model_path),
+                        registries,
+                        check_pin=name not in replacing_pins,
+                    )
+                )
             except ConfigError as error:
                 problems.append(str(error))
         loaded.append(Environment(config, path, tuple(deployments)))

@@ -121,9 +121,9 @@ def monitors(deployment: ModelDeployment) -> bool:
 def check_baseline(candidate: Candidate, target: ModelDeployment, aws: AwsTarget) -> CheckResult:
     """Does the package carry the data-quality baseline the target's Model Monitor needs?"""
     folder = candidate.baseline_uri
-    name = target.environment.name
+    environment = target.environment.name
     if not monitors(target):
-        detail = f"{name} runs no Model Monitor for {target.name}"
+        detail = f"{environment} runs no Model Monitor for {target.name}"
         return CheckResult(
             "baseline", Outcome.PASSED, f"{detail}; pinned with it: {folder or 'none'}"
         )
@@ -131,7 +131,7 @@ def check_baseline(candidate: Candidate, target: ModelDeployment, aws: AwsTarget
         return CheckResult(
             "baseline",
             Outcome.PASSED,
-            f"{name} monitors against its own monitoring.model_monitor.baseline_uri "
+            f"{environment} monitors against its own monitoring.model_monitor.baseline_uri "
             f"{target.monitoring.model_monitor.baseline_uri}",
         )
     if folder is None:
@@ -140,20 +140,20 @@ def check_baseline(candidate: Candidate, target: ModelDeployment, aws: AwsTarget
             Outcome.FAILED,
             f"{candidate.label} records no DriftCheckBaselines.ModelDataQuality with "
             f"{BASELINE_STATISTICS_FILE} and {BASELINE_CONSTRAINTS_FILE} in one folder, and "
-            f"{name}'s Model Monitor needs them; register it through the training "
+            f"{environment}'s Model Monitor needs them; register it through the training "
             "pipeline, which records preprocess.py's baseline",
         )
     s3 = aws.client("s3", candidate.region)
-    for name in (BASELINE_STATISTICS_FILE, BASELINE_CONSTRAINTS_FILE):
+    for file in (BASELINE_STATISTICS_FILE, BASELINE_CONSTRAINTS_FILE):
         try:
-            bucket, key = split_uri(folder + name)
+            bucket, key = split_uri(folder + file)
             s3.head_object(Bucket=bucket, Key=key)
         except (BotoCoreError, ClientError, StorageError) as error:
             return CheckResult(
                 "baseline",
                 Outcome.FAILED,
-                f"cannot read {folder}{name}, the baseline {candidate.label} records: "
-                f"{error!r}; {name}'s Model Monitor would fail on every run",
+                f"cannot read {folder}{file}, the baseline {candidate.label} records: "
+                f"{error}; {environment}'s Model Monitor would fail on every run",
             )
     return CheckResult("baseline", Outcome.PASSED, f"{folder} holds the data-quality baseline")
 

@@ -26,7 +26,7 @@ from sagestack.promotion.aws import AwsTarget
 from sagestack.promotion.candidate import Candidate, PromotionError, find_candidate
 from sagestack.promotion.checks import Outcome, run_checks
 from sagestack.promotion.pin import PinError, pin_path, rewrite_pin
-from sagestack.promotion.preview import preview_pin
+from sagestack.promotion.preview import check_config, config_with, preview_pin
 
 
 def _deployments(
@@ -45,7 +45,9 @@ def _deployments(
             f"--to {target}: {target} is the first environment; models enter it from its own "
             "training pipeline, not by promotion"
         )
-    before, after = load_environments([names[index - 1], target], config_dir)
+    before, after = load_environments(
+        [names[index - 1], target], config_dir, replacing_pins=[target]
+    )
     hosted = [d.name for d in after.models]
     if model is None:
         if len(hosted) != 1:
@@ -76,10 +78,10 @@ def _aws_target(args: argparse.Namespace) -> AwsTarget:
 
 
 def _print_preview(
-    config_dir: Path, target: ModelDeployment, new_text: str, diff_file: Path | None
+    config_dir: Path, new_config: Path, target: ModelDeployment, diff_file: Path | None
 ) -> None:
     """The cdk diff and its risks, printed, or written to `diff_file` and summed up."""
-    review = preview_pin(config_dir, target.environment.name, target.model_file, new_text)
+    review = preview_pin(config_dir, new_config, target.environment.name)
     where = f"{target.environment.name} ({target.name})"
     changed = [stack for stack in review.stacks if stack.diff.status != "unchanged"]
     lines = [f"cdk diff of {where} (offline, current pin → new pin):"]
@@ -138,8 +140,10 @@ def promote(args: argparse.Namespace) -> int:
         ),
         end="",
     )
-    if not args.no_diff:
-        _print_preview(config_dir, target, new_text, args.diff_file)
+    with config_with(config_dir, target_file, new_text) as new_config:
+        check_config(config_dir, new_config, target.environment.name)
+        if not args.no_diff:
+            _print_preview(config_dir, new_config, target, args.diff_file)
     if args.dry_run:
         print(f"dry run: {target_file} is unchanged")
         return 0

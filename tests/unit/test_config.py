@@ -343,7 +343,7 @@ def test_production_rules_hold_unless_waived_by_name(
                         "arn": f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/"
                         f"sagestack-dev-{model}/1",
                         "baseline_uri": "s3://sagestack-dev-ml-artifacts-"
-                        f"123456789012-eu-west-1/models/{model}/baseline/",
+                        f"123456789012-eu-west-1/models/sagestack-dev-{model}-training/run-1/baseline/",
                     },
                 ),
             )
