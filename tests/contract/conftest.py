@@ -21,7 +21,7 @@ def dev_pipelines(assembly: Assembly) -> dict[str, dict]:
 @pytest.fixture
 def training(dev_pipelines: dict[str, dict]) -> dict:
     """A fresh copy of dev's training definition, free to break."""
-    return copy.deepcopy(dev_pipelines["sagestack-dev-training"])
+    return copy.deepcopy(dev_pipelines["sagestack-dev-cancer-training"])
 
 
 def step(definition: dict, name: str) -> dict:

@@ -12,7 +12,7 @@ from sagestack.local.pipeline.executor import DefinitionError, Executor
 from sagestack.storage import LocalStorage
 from tests.contract.conftest import parameter, step
 
-CONTEXT = ExecutionContext("sagestack-dev-training", "eu-west-1", "123456789012")
+CONTEXT = ExecutionContext("sagestack-dev-cancer-training", "eu-west-1", "123456789012")
 
 
 def _found(definition: dict, **kwargs) -> str:
@@ -20,7 +20,11 @@ def _found(definition: dict, **kwargs) -> str:
 
 
 def test_the_synthesized_pipelines_are_accepted(dev_pipelines: dict[str, dict]) -> None:
-    assert set(dev_pipelines) == {"sagestack-dev-training", "sagestack-dev-tuning"}
+    assert set(dev_pipelines) == {
+        f"sagestack-dev-{model}-{kind}"
+        for model in ("cancer", "diabetes", "wine")
+        for kind in ("training", "tuning")
+    }
     for name, definition in dev_pipelines.items():
         assert definition_findings(definition, ExecutionContext(name, "eu-west-1")) == []
 
@@ -34,7 +38,7 @@ def test_an_empty_container_argument_list_is_found(training: dict) -> None:
 
 
 def test_a_nested_condition_step_is_found(training: dict) -> None:
-    check = step(training, "CheckRocAuc")
+    check = step(training, "CheckGate")
     training["Steps"].remove(check)
     training["Steps"].append(
         {
@@ -48,7 +52,7 @@ def test_a_nested_condition_step_is_found(training: dict) -> None:
         }
     )
     found = _found(training)
-    assert "condition step 'CheckRocAuc' is nested in condition step 'Outer'" in found
+    assert "condition step 'CheckGate' is nested in condition step 'Outer'" in found
     assert "no-nested-condition" in found and "step-type-condition" in found
 
 
@@ -75,9 +79,9 @@ def test_property_types_come_from_the_describe_answers(training: dict) -> None:
     assert (
         property_type(steps, "Steps.Train.FinalMetricDataList['validation:auc'].Value") == "float"
     )
-    assert property_type(steps, "Steps.CheckRocAuc.Outcome") == "boolean"
+    assert property_type(steps, "Steps.CheckGate.Outcome") == "boolean"
     with pytest.raises(ExpressionError, match="Outcome"):
-        property_type(steps, "Steps.CheckRocAuc.Result")
+        property_type(steps, "Steps.CheckGate.Result")
 
 
 def test_a_parameter_of_the_wrong_type_for_its_member_is_found(training: dict) -> None:
@@ -98,7 +102,7 @@ def test_spot_needs_a_wait_longer_than_the_run_time(training: dict) -> None:
 
 
 def test_a_fail_step_is_a_leaf_and_property_files_name_outputs(training: dict) -> None:
-    check = step(training, "CheckRocAuc")
+    check = step(training, "CheckGate")
     fail = check["Arguments"]["ElseSteps"][0]["Name"]
     step(training, "Train")["DependsOn"] = [fail]
     step(training, "Evaluate")["PropertyFiles"][0]["OutputName"] = "report"
@@ -118,7 +122,7 @@ def test_retry_policies_use_documented_exception_types(training: dict) -> None:
 def _executor(definition: dict, tmp_path: Path, registry: object = None) -> Executor:
     return Executor(
         definition,
-        pipeline_name="sagestack-dev-training",
+        pipeline_name="sagestack-dev-cancer-training",
         region="eu-west-1",
         account="123456789012",
         storage=LocalStorage(tmp_path / "store"),

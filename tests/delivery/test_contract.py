@@ -8,7 +8,7 @@ def test_every_pipeline_and_resource_inside_the_delivery_stack_validates(
     delivery_assembly: CloudAssembly,
 ) -> None:
     pipelines = checked_pipelines(delivery_assembly.directory)
-    assert "sagestack-staging-batch-transform" in pipelines
-    assert "sagestack-prod-training" in pipelines
+    assert "sagestack-staging-cancer-batch-transform" in pipelines
+    assert "sagestack-prod-cancer-training" in pipelines
     assert {name: found for name, found in pipelines.items() if found} == {}
     assert resource_problems(delivery_assembly.directory) == []

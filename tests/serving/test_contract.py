@@ -1,13 +1,14 @@
 """With a model pinned everywhere: serving and batch pipelines, endpoints and monitors too."""
 
 from tests.contract_checks import checked_pipelines, resource_problems
-from tests.serving.pinned import PINNED, PinnedSynth
+from tests.serving.pinned import MODELS, PINNED, PinnedSynth
 
 
 def test_every_pipeline_with_a_model_pinned_validates(pinned: PinnedSynth) -> None:
     pipelines = checked_pipelines(pinned.assembly.directory)
     for env in PINNED:
-        assert f"sagestack-{env}-batch-transform" in pipelines
+        for model in MODELS:
+            assert f"sagestack-{env}-{model}-batch-transform" in pipelines
     assert {name: found for name, found in pipelines.items() if found} == {}
 
 

@@ -10,33 +10,34 @@ pair before and after, synthesized in-process.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
-from ground.config import EnvironmentConfig, load_environments
-from ground.config.serving import InstanceVariant, ModelPin
+from ground.config import Environment, load_environments
 from ground.contract.limits import autoscaled_update_findings
 from stacks.stage import SageStackStage
 from tests.inprocess import app
-from tests.serving.pinned import DEV_PACKAGE, STAGING_BASELINE
+from tests.serving.pinned import MODEL, _pinned_configs
 
 
-def _staging(instance_type: str) -> EnvironmentConfig:
-    (config,) = load_environments(["staging"])
-    serving = config.serving.model_copy(
-        update={
-            "model": ModelPin(arn=DEV_PACKAGE, baseline_uri=STAGING_BASELINE),
-            "instance": InstanceVariant(instance_type=instance_type, initial_count=1),
-        }
-    )
-    return config.model_copy(update={"serving": serving})
+def _staging(config_dir: Path, instance_type: str) -> Environment:
+    """Staging with every model pinned, the model's endpoint on `instance_type`."""
+    _pinned_configs(config_dir)
+    path = config_dir / "models" / f"{MODEL}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["environments"]["staging"]["serving"]["instance"] = {"instance_type": instance_type}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    (environment,) = load_environments(["staging"], config_dir)
+    return environment
 
 
-def _serving_resources(config: EnvironmentConfig, outdir: str) -> dict:
+def _serving_resources(environment: Environment, outdir: str) -> dict:
     application = app(outdir)
-    stage = SageStackStage(application, config)
+    stage = SageStackStage(application, environment)
     template = application.synth().get_nested_assembly(f"assembly-{stage.stage_name}")
-    artifact = template.get_stack_by_name(stage.serving.stack_name)
+    artifact = template.get_stack_by_name(stage.serving[MODEL].stack_name)
     return artifact.template["Resources"]
 
 
@@ -46,8 +47,12 @@ def _of_type(resources: dict, kind: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
-    before = _serving_resources(_staging("ml.m5.large"), str(tmp_path_factory.mktemp("before")))
-    after = _serving_resources(_staging("ml.m5.xlarge"), str(tmp_path_factory.mktemp("after")))
+    configs = {
+        kind: _staging(tmp_path_factory.mktemp(f"{kind}-config"), instance)
+        for kind, instance in (("before", "ml.m5.large"), ("after", "ml.m5.xlarge"))
+    }
+    before = _serving_resources(configs["before"], str(tmp_path_factory.mktemp("before")))
+    after = _serving_resources(configs["after"], str(tmp_path_factory.mktemp("after")))
     return before, after
 
 
@@ -55,13 +60,13 @@ def test_the_instance_type_change_replaces_the_endpoint_and_its_scalable_target(
     before, after = pair
     [old] = _of_type(before, "AWS::SageMaker::Endpoint")
     [new] = _of_type(after, "AWS::SageMaker::Endpoint")
-    assert old["EndpointName"] == "sagestack-staging-endpoint-m5-large"
-    assert new["EndpointName"] == "sagestack-staging-endpoint-m5-xlarge"
+    assert old["EndpointName"] == f"sagestack-staging-{MODEL}-m5-large"
+    assert new["EndpointName"] == f"sagestack-staging-{MODEL}-m5-xlarge"
     [old_target] = _of_type(before, "AWS::ApplicationAutoScaling::ScalableTarget")
     [new_target] = _of_type(after, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert new_target["ResourceId"] == f"endpoint/{new['EndpointName']}/variant/primary"
     assert new_target["ResourceId"] != old_target["ResourceId"]
-    assert autoscaled_update_findings(before, after, "staging/serving") == []
+    assert autoscaled_update_findings(before, after, f"staging/{MODEL}-serving") == []
     [parameter] = _of_type(after, "AWS::SSM::Parameter")
     assert parameter["Value"] == new["EndpointName"]
 
@@ -72,5 +77,5 @@ def test_the_same_change_under_a_kept_name_is_what_aws_refuses(pair) -> None:
     old_name = _of_type(before, "AWS::SageMaker::Endpoint")[0]["EndpointName"]
     new_name = _of_type(after, "AWS::SageMaker::Endpoint")[0]["EndpointName"]
     kept = json.loads(json.dumps(after).replace(new_name, old_name))
-    [finding] = autoscaled_update_findings(before, kept, "staging/serving")
+    [finding] = autoscaled_update_findings(before, kept, f"staging/{MODEL}-serving")
     assert "changes the instance type of an autoscaled variant to ml.m5.xlarge" in str(finding)

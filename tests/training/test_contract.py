@@ -7,8 +7,9 @@ from tests.synth import Assembly
 def test_every_pipeline_of_every_environment_validates(assembly: Assembly) -> None:
     pipelines = checked_pipelines(assembly.directory)
     assert sorted(pipelines) == sorted(
-        f"sagestack-{env}-{kind}"
+        f"sagestack-{env}-{model}-{kind}"
         for env in ("dev", "staging", "prod")
+        for model in ("cancer", "diabetes", "wine")
         for kind in ("training", "tuning")
     )
     assert {name: found for name, found in pipelines.items() if found} == {}
