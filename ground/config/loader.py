@@ -130,6 +130,17 @@ def load_models(config_dir: Path, environments: list[str]) -> dict[str, tuple[Mo
     return models
 
 
+def load_model_config(name: str, config_dir: Path = CONFIG_DIR) -> ModelConfig:
+    """One model's file, checked on its own (no environment's rules applied)."""
+    models = load_models(config_dir, environment_names(config_dir))
+    if name not in models:
+        raise ConfigError(
+            f"no model '{name}' in {config_dir / MODELS_DIR} "
+            f"(models: {', '.join(sorted(models)) or 'none'})"
+        )
+    return models[name][0]
+
+
 def load_environments(
     selected: list[str] | None = None,
     config_dir: Path = CONFIG_DIR,

@@ -6,6 +6,9 @@ import argparse
 import shlex
 from pathlib import Path
 
+from ground.config import ConfigError
+from ground.config.loader import CONFIG_DIR, load_model_config
+from ground.problems import PROBLEM_TYPES
 from sagestack.local import endpoint, runner, script_chain
 
 
@@ -62,13 +65,26 @@ def _process(args: argparse.Namespace) -> int:
 
 def _run_chain(args: argparse.Namespace) -> int:
     try:
-        run = script_chain.run_chain(args.workdir, stream_logs=True)
-    except script_chain.ChainError as error:
+        model = load_model_config(args.model, args.config_dir)
+        run = script_chain.run_chain(
+            args.workdir / model.name,
+            family=model.family,
+            problem_type=model.problem_type,
+            dataset=model.data.sample_dataset,
+            hyperparameters={k: str(v) for k, v in model.hyperparameters.items()},
+            estimator=model.estimator,
+            stream_logs=True,
+        )
+    except (ConfigError, script_chain.ChainError) as error:
         print(f"sagestack: {error}")
         return 1
+    gate = model.gate_metric
+    objective = PROBLEM_TYPES[model.problem_type].objective_metric
     print(f"model: {run.training.model_artifact}")
     print(
-        f"validation auc {run.training.metrics['validation:auc']:.4f}, test auc {run.test_auc:.4f}"
+        f"{objective} {run.training.metrics.get(objective, float('nan')):.4f}, "
+        f"test {gate} {run.test_metrics[gate]['value']:.4f} "
+        f"(gate: {model.gate.threshold})"
     )
     print(f"report: {run.evaluation_dir / 'report.html'}")
     print(f"serve it with: sagestack local serve {run.training.model_artifact}")
@@ -155,12 +171,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     chain = subparsers.add_parser(
         "scripts",
-        help="run preprocess, train and evaluate on the bundled breast-cancer data "
+        help="run a model's preprocess, train and evaluate on its bundled sample data "
         "(no pipeline, no emulator; `sagestack demo` runs the whole lifecycle)",
-        description="Run the bundled breast-cancer data through preprocess.py, train.py and "
-        "evaluate.py with the local runner.",
+        description="Run a model's sample data set through preprocess.py, its family's "
+        "train.py and evaluate.py with the local runner, with the model's problem type, "
+        "estimator and hyperparameters from config/models/<NAME>.yaml.",
     )
     chain.add_argument(
-        "--workdir", type=Path, default=Path(".sagestack/local-scripts"), help="where results go"
+        "--model", default="cancer", metavar="NAME", help="the model (default: cancer)"
+    )
+    chain.add_argument(
+        "--config-dir", type=Path, default=CONFIG_DIR, help="the config folder (default: config/)"
+    )
+    chain.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(".sagestack/local-scripts"),
+        help="where results go, a folder per model",
     )
     chain.set_defaults(handler=_run_chain)
