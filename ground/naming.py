@@ -35,6 +35,22 @@ NAME_LIMITS = (
 )
 
 
+# A model's stacks in its environment's stage, by construct id `<model>-<kind>`.
+MODEL_STACKS = ("training", "serving", "monitoring")
+
+
+def model_stack_id(model: str, kind: str) -> str:
+    return f"{model}-{kind}"
+
+
+def model_of_stack_id(stack_id: str) -> str | None:
+    """The model a stack belongs to (`cancer-serving` -> `cancer`); None for shared stacks."""
+    for kind in MODEL_STACKS:
+        if stack_id.endswith(f"-{kind}"):
+            return stack_id.removesuffix(f"-{kind}")
+    return None
+
+
 def model_prefix(environment_prefix: str, model: str) -> str:
     """`sagestack-dev` + `churn` -> `sagestack-dev-churn`."""
     return f"{environment_prefix}-{model}"

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from ground.config import ModelDeployment
 from ground.config.loader import Environment as EnvironmentSettings
+from ground.naming import model_stack_id
 from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
@@ -63,7 +64,7 @@ class SageStackStage(Stage):
         name = deployment.name
         training = TrainingStack(
             self,
-            f"{name}-training",
+            model_stack_id(name, "training"),
             deployment=deployment,
             network=self.network,
             data=self.data,
@@ -75,7 +76,7 @@ class SageStackStage(Stage):
             return
         serving = ServingStack(
             self,
-            f"{name}-serving",
+            model_stack_id(name, "serving"),
             deployment=deployment,
             data=self.data,
             network=self.network,
@@ -83,7 +84,7 @@ class SageStackStage(Stage):
         )
         monitoring = MonitoringStack(
             self,
-            f"{name}-monitoring",
+            model_stack_id(name, "monitoring"),
             deployment=deployment,
             data=self.data,
             network=self.network,

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ground.naming import model_of_stack_id
 from sagestack.assembly import CloudAssembly, StackTemplate, environment_of
 from sagestack.cdk_cli import diff_template
 from sagestack.review.cli_diff import resource_impacts
@@ -36,6 +37,11 @@ class StackReview:
     @property
     def environment(self) -> str:
         return environment_of(self.diff.display_name)
+
+    @property
+    def model(self) -> str | None:
+        """The model whose stack this is; None for the environment's shared stacks."""
+        return model_of_stack_id(self.diff.display_name.rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True)

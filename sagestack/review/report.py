@@ -102,11 +102,30 @@ def _cli_block(text: str, summary: str = "cdk diff") -> list[str]:
 
 
 def _environment_section(review: Review, environment: str) -> list[str]:
+    """The environment's changes, its shared stacks first, then model by model."""
     stacks = review.stacks_of(environment)
-    changed = [stack for stack in stacks if stack.diff.status != "unchanged"]
     lines = [f"#### {environment}", ""]
+    if all(stack.diff.status == "unchanged" for stack in stacks):
+        return [*lines, f"No changes in its {_stacks(len(stacks))}.", ""]
+    models = sorted({stack.model for stack in stacks if stack.model is not None})
+    groups = [("shared stacks", [s for s in stacks if s.model is None])]
+    groups += [(f"model `{model}`", [s for s in stacks if s.model == model]) for model in models]
+    for title, group in groups:
+        if group:
+            lines += _group_section(title, group)
+    return lines
+
+
+def _stacks(count: int) -> str:
+    return f"{count} stack" if count == 1 else f"{count} stacks"
+
+
+def _group_section(title: str, stacks: list[StackReview]) -> list[str]:
+    """One group's stacks: a table and each changed stack's diff, or one line if unchanged."""
+    changed = [stack for stack in stacks if stack.diff.status != "unchanged"]
     if not changed:
-        return [*lines, f"No changes in its {len(stacks)} stacks.", ""]
+        return [f"##### {title}: no changes in its {_stacks(len(stacks))}", ""]
+    lines = [f"##### {title}", ""]
     lines += ["| Stack | Status | Added | Modified | Removed |", "|---|---|---|---|---|"]
     for stack in stacks:
         diff = stack.diff
@@ -147,7 +166,7 @@ def render(review: Review, deployed_diff: str | None = None) -> str:
     ]
     lines += _risks_section(review)
     lines += _moved_section(review)
-    lines += ["### Changes per environment", ""]
+    lines += ["### Changes per environment and model", ""]
     for environment in review.environments:
         lines += _environment_section(review, environment)
     if deployed_diff is not None:

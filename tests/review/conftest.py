@@ -34,7 +34,11 @@ RAW_DATA = "sagestack-dev-raw-data-123456789012-eu-west-1"
 RENAMED_RAW_DATA = "sagestack-dev-raw-datasets-123456789012-eu-west-1"
 CONFIG_CHANGES = {
     "dev.yaml": ("cidr: 10.10.0.0/16", "cidr: 10.12.0.0/16"),
-    "prod.yaml": ("removal_policy: retain", "removal_policy: destroy"),
+    "prod.yaml": (
+        "removal_policy: retain",
+        "removal_policy: destroy\nproduction_exceptions:\n"
+        "  destroy_data: prepared change, prod is being decommissioned",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from sagestack.review.engine import Review
 from sagestack.review.report import MARKER, render
 from sagestack.review.risks import RISK_CATEGORIES, Category, Risk
 from tests.review.conftest import RENAMED_RAW_DATA
+from tests.serving.pinned import MODELS
 
 
 def risks_in(review: Review, category: Category) -> list[Risk]:
@@ -32,15 +33,25 @@ def test_grants_and_acknowledgment_following_the_renamed_bucket_only_moved(
 ) -> None:
     """Its grants name the new bucket now; the same grants, so no widening and no new
     acknowledgment (the only ones flagged are the prepared logs:* ones below)."""
-    assert RENAMED_RAW_DATA in stack(review, "dev/training").cdk_diff
+    for model in MODELS:
+        assert RENAMED_RAW_DATA in stack(review, f"dev/{model}-training").cdk_diff
     bucket = "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`"
     moved = [(risk.location.split(" (")[0], risk.subject, risk.detail) for risk in review.moved]
-    assert sorted(moved) == [
-        ("dev/data/AccessLogs/Bucket/Policy", "grant", bucket),
-        ("dev/training/TrainingPipeline/ProcessingRole/Policy", "grant", bucket),
-        ("dev/training/TrainingPipeline/ProcessingRole/Policy", "grant", bucket),
-        ("dev/training/TrainingPipeline/ProcessingRole/Policy/Resource", "acknowledgment", bucket),
-    ]
+    role = "dev/{}-training/TrainingPipeline/ProcessingRole/Policy"
+    assert sorted(moved) == sorted(
+        [
+            ("dev/data/AccessLogs/Bucket/Policy", "grant", bucket),
+            *[
+                item
+                for model in MODELS
+                for item in (
+                    (role.format(model), "grant", bucket),
+                    (role.format(model), "grant", bucket),
+                    (role.format(model) + "/Resource", "acknowledgment", bucket),
+                )
+            ],
+        ]
+    )
 
 
 def test_removed_kms_key_is_flagged_as_a_deletion(review: Review) -> None:
@@ -93,7 +104,7 @@ def test_pure_tag_change_is_shown_but_not_flagged(review: Review) -> None:
 
 
 def test_unchanged_stacks_are_not_diffed(review: Review) -> None:
-    unchanged = stack(review, "staging/training")
+    unchanged = stack(review, "staging/cancer-training")
     assert unchanged.diff.status == "unchanged"
     assert unchanged.cdk_diff == ""
 
@@ -111,18 +122,24 @@ def test_report_puts_the_risks_first_then_each_environment(review: Review) -> No
         f"#### {Category.ENCRYPTION.value} (1)",
         f"#### {Category.NETWORK.value} (1)",
         f"#### {Category.ACKNOWLEDGMENT.value} (1)",
-        f"### {Category.MOVED.value} (4)",
-        "### Changes per environment",
+        f"### {Category.MOVED.value} (10)",
+        "### Changes per environment and model",
         "#### dev",
+        "##### shared stacks",
+        *[f"##### model `{model}`" for model in sorted(MODELS)],
         "#### staging",
+        "##### shared stacks",
+        *[f"##### model `{model}`: no changes in its 1 stack" for model in sorted(MODELS)],
         "#### prod",
+        "##### shared stacks",
+        *[f"##### model `{model}`: no changes in its 1 stack" for model in sorted(MODELS)],
     ]
     assert (
-        "- `dev/training/TrainingPipeline/ProcessingRole/Policy/Resource`: 1 acknowledgment(s) "
+        "- `dev/cancer-training/TrainingPipeline/ProcessingRole/Policy/Resource`: "
+        "1 acknowledgment(s) "
         "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`"
     ) in report
     assert "| `staging/data` | modified | 0 | 0 | 1 |" in report
-    assert "| `staging/training` | unchanged | 0 | 0 | 0 |" in report
     assert len(report) < 65536, "a GitHub comment holds at most 65,536 characters"
 
 

@@ -47,10 +47,10 @@ def project_repo(tmp_path: Path) -> Path:
 def test_renaming_a_bucket_in_code_fails_the_review(
     project_repo: Path, tmp_path: Path, capsys
 ) -> None:
-    data_stack = project_repo / "stacks" / "data.py"
-    code = data_stack.read_text()
-    assert "-raw-data-" in code
-    data_stack.write_text(code.replace("-raw-data-", "-raw-datasets-"))
+    layout = project_repo / "ground" / "layout.py"
+    code = layout.read_text()
+    assert 'RAW_DATA, ARTIFACTS = "access-logs", "raw-data", ' in code
+    layout.write_text(code.replace('"raw-data", ', '"raw-datasets", '))
     report_path = tmp_path / "review.md"
 
     exit_code = main(
