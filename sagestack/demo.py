@@ -70,6 +70,8 @@ class ModelRun:
     endpoint: LocalEndpoint | None = None
     rows: list[str] = field(default_factory=list)
     predictions: dict[str, Any] = field(default_factory=dict)
+    batch_outputs: list[str] = field(default_factory=list)
+    report_dir: Path | None = None
 
     @property
     def name(self) -> str:
@@ -89,6 +91,7 @@ class DemoState:
     models: dict[str, ModelRun] = field(default_factory=dict)
     server: emulator.Emulator | None = None
     storage: S3Storage | None = None
+    staging: Environment | None = None  # staging's config once the promotion pinned it
     printing: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -321,8 +324,8 @@ def batch(state: DemoState, run: ModelRun) -> None:
     state.storage.upload_file(rows_file, f"{input_location(state, name).rstrip('/')}/demo.csv")
     result = run_deployed_pipeline(state, run, BATCH_TRANSFORM)
     output_uri = result.steps[-1].detail
-    outputs = state.storage.list_keys(output_uri)
-    state.echo(run.name)(f"predictions written under {output_uri}: {', '.join(outputs)}")
+    run.batch_outputs = state.storage.list_keys(output_uri)
+    state.echo(run.name)(f"predictions written under {output_uri}: {', '.join(run.batch_outputs)}")
 
 
 def promote_to_staging(state: DemoState) -> None:
@@ -341,13 +344,14 @@ def promote_to_staging(state: DemoState) -> None:
     print(textwrap.indent(output.getvalue().rstrip(), "  "))
     if outcome != 0:
         raise DemoError(f"promotion of {PROMOTED} to {STAGING} was refused; the gates say why")
+    state.staging = load_environment(STAGING, state.config_dir)
 
 
 def report(state: DemoState) -> None:
     for run in state.models.values():
         assert run.execution is not None
         statistics = run.package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-        report_dir = state.work_dir / "evaluation" / run.name
+        run.report_dir = report_dir = state.work_dir / "evaluation" / run.name
         for name in ("evaluation.json", "report.html"):
             _download(state, statistics.rsplit("/", 1)[0] + f"/{name}", report_dir)
         model = run.deployment.model
@@ -405,13 +409,18 @@ def lifecycle(state: DemoState) -> None:
         report(state)
 
 
-def run(work_dir: Path, keep: bool) -> int:
+def new_state(work_dir: Path) -> DemoState:
+    """The demo's start: dev as config/ declares it, each of its models yet to be trained."""
     environment = load_environment(ENVIRONMENT)
-    state = DemoState(
+    return DemoState(
         work_dir=work_dir,
         environment=environment,
         models={d.name: ModelRun(d) for d in environment.models},
     )
+
+
+def run(work_dir: Path, keep: bool) -> int:
+    state = new_state(work_dir)
     started = time.monotonic()
     try:
         lifecycle(state)

@@ -30,6 +30,10 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    wants a list, and moto's engine creates a stack's resources again when it lists them
    after a change set, where SSM refuses a parameter that exists: CloudFormation owns the
    parameter, so creating it again overwrites its value.
+10. Names CloudFormation generates for SageMaker resources (an endpoint config the template
+   does not name): moto's are `<stack>-<logical id>-<suffix>` at any length, where SageMaker
+   names hold at most 63 characters, so the contract client refused the emulator's own name.
+   CloudFormation keeps a generated name within the resource's limit; so does this.
 """
 
 from __future__ import annotations
@@ -182,6 +186,19 @@ def _parameter_owned_by_the_stack(
 _original_create_parameter = ssm_models.Parameter.create_from_cloudformation_json
 
 
+_original_generate_resource_name = cloudformation_parsing.generate_resource_name
+SAGEMAKER_NAME_LIMIT = 63  # [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}: botocore's EntityName shapes
+
+
+def _generated_name_within_limits(resource_type: str, stack_name: str, logical_id: str) -> str:
+    name = _original_generate_resource_name(resource_type, stack_name, logical_id)
+    if not resource_type.startswith("AWS::SageMaker::") or len(name) <= SAGEMAKER_NAME_LIMIT:
+        return name
+    suffix = name.rsplit("-", 1)[1]
+    head = f"{stack_name}-{logical_id}"[: SAGEMAKER_NAME_LIMIT - len(suffix) - 1].rstrip("-")
+    return f"{head}-{suffix}"
+
+
 def _name_property(property_name: str) -> staticmethod:
     return staticmethod(lambda: property_name)
 
@@ -189,6 +206,7 @@ def _name_property(property_name: str) -> staticmethod:
 def apply_shims() -> None:
     for model, property_name in NAMED_SAGEMAKER_MODELS.items():
         model.cloudformation_name_type = _name_property(property_name)
+    cloudformation_parsing.generate_resource_name = _generated_name_within_limits
     cloudformation_models.ChangeSet.apply = _apply_change_set_with_outputs
     cloudformation_parsing.clean_json = _clean_json_with_stack_outputs
     cloudformation_responses.get_stack_from_s3_url = _template_from_loopback_url

@@ -1,7 +1,8 @@
 """The demo's lifecycle, run once per session against a real emulator server.
 
-The same functions `sagestack demo` runs: the real CDK CLI deploys dev into the emulator, the
-deployed pipeline runs locally, the package is approved, pinned and served, boto3 invokes it.
+The same functions `sagestack demo` runs: the real CDK CLI deploys dev into the emulator, every
+model's deployed pipeline runs locally, the packages are approved, pinned and served, boto3
+invokes each endpoint, and one model is promoted to staging.
 """
 
 from __future__ import annotations
@@ -10,21 +11,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from ground.config import EnvironmentConfig, load_environment, load_environments
+from ground.config import EnvironmentConfig, load_environment
 from sagestack import demo
 from sagestack.local import emulator
 
-# The model the demo trains, registers, serves and promotes, and its names in dev.
-MODEL = "cancer"
-DEPLOYMENT = load_environment(demo.ENVIRONMENT).model(MODEL)
-PREFIX = DEPLOYMENT.prefix  # sagestack-dev-cancer
-ENDPOINT = DEPLOYMENT.endpoint_name  # sagestack-dev-cancer-serverless
+DEV = load_environment(demo.ENVIRONMENT)
+MODELS = tuple(sorted(d.name for d in DEV.models))
+# The model whose stacks the deploy tests describe in detail, and the one promoted.
+MODEL = demo.PROMOTED
+PREFIX = DEV.model(MODEL).prefix  # sagestack-dev-cancer
 
 
 @pytest.fixture(scope="session")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.DemoState]:
-    (environment,) = load_environments([demo.ENVIRONMENT])
-    state = demo.DemoState(work_dir=tmp_path_factory.mktemp("lifecycle"), config=environment.config)
+    state = demo.new_state(tmp_path_factory.mktemp("lifecycle"))
     try:
         demo.lifecycle(state)
         yield state
@@ -40,5 +40,5 @@ def running_emulator(lifecycle: demo.DemoState) -> emulator.Emulator:
 
 @pytest.fixture(scope="session")
 def dev_config(lifecycle: demo.DemoState) -> EnvironmentConfig:
-    """dev as deployed by the lifecycle: with the approved package pinned."""
-    return lifecycle.config
+    """dev as deployed by the lifecycle."""
+    return lifecycle.environment.config

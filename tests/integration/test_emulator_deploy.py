@@ -12,7 +12,7 @@ from ground.config import EnvironmentConfig
 from sagestack import demo
 from sagestack.local import emulator
 from sagestack.local.deploy import DeployError, deploy, emulator_gaps
-from tests.integration.conftest import ENDPOINT, MODEL, PREFIX
+from tests.integration.conftest import MODELS, PREFIX
 
 pytestmark = pytest.mark.integration
 
@@ -67,32 +67,39 @@ def test_roles_and_vpc_exist(
     assert len(endpoints) == 1 + len(dev_config.network.interface_endpoints)
 
 
+@pytest.mark.parametrize("model", MODELS)
 def test_pipeline_and_model_registry_exist(
-    running_emulator: emulator.Emulator, dev_config: EnvironmentConfig
+    lifecycle: demo.DemoState,
+    running_emulator: emulator.Emulator,
+    dev_config: EnvironmentConfig,
+    model: str,
 ) -> None:
+    prefix = lifecycle.models[model].prefix
     sagemaker = running_emulator.client("sagemaker", dev_config.region)
-    pipeline = sagemaker.describe_pipeline(PipelineName=f"{PREFIX}-training")
-    assert pipeline["RoleArn"].endswith(f":role/{PREFIX}-training-pipeline")
+    pipeline = sagemaker.describe_pipeline(PipelineName=f"{prefix}-training")
+    assert pipeline["RoleArn"].endswith(f":role/{prefix}-training-pipeline")
     definition = json.loads(pipeline["PipelineDefinition"])
     assert definition["Version"] == "2020-12-01"
     assert "Fn::" not in pipeline["PipelineDefinition"], "tokens left unresolved by the deploy"
-    raw = f"s3://sagestack-dev-raw-data-123456789012-eu-west-1/raw/{MODEL}/"
+    raw = f"s3://sagestack-dev-raw-data-123456789012-eu-west-1/raw/{model}/"
     assert raw in pipeline["PipelineDefinition"]
-    group = sagemaker.describe_model_package_group(ModelPackageGroupName=PREFIX)
-    assert group["ModelPackageGroupArn"].endswith(f":model-package-group/{PREFIX}")
+    group = sagemaker.describe_model_package_group(ModelPackageGroupName=prefix)
+    assert group["ModelPackageGroupArn"].endswith(f":model-package-group/{prefix}")
 
 
+@pytest.mark.parametrize("model", MODELS)
 def test_serving_stack_serves_the_pinned_package(
-    lifecycle: demo.DemoState, running_emulator: emulator.Emulator, dev_config
+    lifecycle: demo.DemoState, running_emulator: emulator.Emulator, dev_config, model: str
 ) -> None:
+    run = lifecycle.models[model]
     sagemaker = running_emulator.client("sagemaker", dev_config.region)
-    endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    endpoint = sagemaker.describe_endpoint(EndpointName=run.deployment.endpoint_name)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     (variant,) = config["ProductionVariants"]
     assert "ServerlessConfig" in variant
-    model = sagemaker.describe_model(ModelName=variant["ModelName"])
-    containers = model.get("Containers") or [model["PrimaryContainer"]]
-    assert containers[0]["ModelPackageName"] == lifecycle.package["ModelPackageArn"]
+    described = sagemaker.describe_model(ModelName=variant["ModelName"])
+    containers = described.get("Containers") or [described["PrimaryContainer"]]
+    assert containers[0]["ModelPackageName"] == run.package["ModelPackageArn"]
 
 
 def test_skipped_resource_types_are_reported(
