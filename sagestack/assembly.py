@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ground.naming import model_of_stack_id
+
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
 TOP_LEVEL = "app"
@@ -54,6 +56,11 @@ class StackTemplate:
     @property
     def name(self) -> str:
         return self.display_name.rsplit("/", 1)[-1]
+
+    @property
+    def model(self) -> str | None:
+        """The model whose stack this is; None for an environment's shared stacks."""
+        return model_of_stack_id(self.name)
 
     def template(self) -> dict:
         return _read_json(self.template_path)

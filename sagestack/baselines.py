@@ -13,7 +13,8 @@ that only reviewable content remains:
   not the platform.
 
 `sagestack baselines refresh` (or `make baselines`) rewrites them; `sagestack baselines check`
-and tests/test_baselines.py fail when a fresh synth differs.
+and tests/test_baselines.py fail when a fresh synth differs. `--model NAME` limits either to
+one model's stacks (`<env>/<model>-training|serving|monitoring`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ground.naming import model_of_stack_id
 from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT, CdkError, SynthJob, synth_all
 from sagestack.review.assets import without_asset_hashes
@@ -83,22 +85,39 @@ def render(template: dict) -> str:
     return json.dumps(normalize(template), indent=2, ensure_ascii=False) + "\n"
 
 
-def expected_files(assembly: CloudAssembly) -> dict[Path, str]:
-    """Relative baseline path → normalized content, for every stack of the assembly."""
-    return {
-        Path(stack.environment) / f"{stack.name}.template.json": render(stack.template())
+TEMPLATE_SUFFIX = ".template.json"
+
+
+def _selected(relative: Path, model: str | None) -> bool:
+    """Is the baseline at `relative` one of `model`'s stacks (any stack when None)?"""
+    return model is None or model_of_stack_id(relative.name.removesuffix(TEMPLATE_SUFFIX)) == model
+
+
+def expected_files(assembly: CloudAssembly, model: str | None = None) -> dict[Path, str]:
+    """Relative baseline path → normalized content, for every stack of the assembly (of
+    `model`, when given)."""
+    expected = {
+        Path(stack.environment) / f"{stack.name}{TEMPLATE_SUFFIX}": stack
         for stack in assembly.stacks.values()
+    }
+    return {
+        relative: render(stack.template())
+        for relative, stack in expected.items()
+        if _selected(relative, model)
     }
 
 
-def _existing(directory: Path) -> set[Path]:
-    return {path.relative_to(directory) for path in directory.glob("*/*.template.json")}
+def _existing(directory: Path, model: str | None = None) -> set[Path]:
+    found = (path.relative_to(directory) for path in directory.glob(f"*/*{TEMPLATE_SUFFIX}"))
+    return {relative for relative in found if _selected(relative, model)}
 
 
-def refresh(assembly: CloudAssembly, directory: Path = BASELINE_DIR) -> list[Path]:
+def refresh(
+    assembly: CloudAssembly, directory: Path = BASELINE_DIR, model: str | None = None
+) -> list[Path]:
     """Rewrite the baselines from `assembly`, removing those of stacks that no longer exist."""
-    expected = expected_files(assembly)
-    for relative in _existing(directory) - expected.keys():
+    expected = expected_files(assembly, model)
+    for relative in _existing(directory, model) - expected.keys():
         (directory / relative).unlink()
     for relative, content in expected.items():
         path = directory / relative
@@ -107,11 +126,14 @@ def refresh(assembly: CloudAssembly, directory: Path = BASELINE_DIR) -> list[Pat
     return sorted(expected)
 
 
-def drift(assembly: CloudAssembly, directory: Path = BASELINE_DIR) -> list[str]:
+def drift(
+    assembly: CloudAssembly, directory: Path = BASELINE_DIR, model: str | None = None
+) -> list[str]:
     """One line per baseline that differs from `assembly`, is missing, or is left over."""
-    expected = expected_files(assembly)
+    expected = expected_files(assembly, model)
     problems = [
-        f"{relative}: no stack any more" for relative in _existing(directory) - expected.keys()
+        f"{relative}: no stack any more"
+        for relative in _existing(directory, model) - expected.keys()
     ]
     for relative, content in sorted(expected.items()):
         path = directory / relative
@@ -136,11 +158,19 @@ def _handle(args: argparse.Namespace) -> int:
         except CdkError as error:
             print(f"sagestack baselines: {error}", file=sys.stderr)
             return 1
+        if args.model is not None and not expected_files(assembly, args.model):
+            models = sorted({s.model for s in assembly.stacks.values() if s.model is not None})
+            print(
+                f"sagestack baselines: --model {args.model}: no stack of that model "
+                f"(models: {', '.join(models) or 'none'})",
+                file=sys.stderr,
+            )
+            return 1
         if args.action == "refresh":
-            written = refresh(assembly, args.directory)
+            written = refresh(assembly, args.directory, args.model)
             print(f"{len(written)} baselines written to {args.directory}; commit them")
             return 0
-        problems = drift(assembly, args.directory)
+        problems = drift(assembly, args.directory, args.model)
     for problem in problems:
         print(f"  {problem}")
     if problems:
@@ -158,6 +188,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--assembly",
         type=Path,
         help="use this synthesized assembly (default: synthesize every environment now)",
+    )
+    parser.add_argument(
+        "--model", metavar="NAME", help="only this model's stacks (default: every stack)"
     )
     parser.add_argument(
         "--directory",

@@ -34,6 +34,7 @@ from sagestack import cli
 from sagestack.aws_clients import contract_client
 from sagestack.local import emulator
 from sagestack.local.deploy import deploy, describe_gaps
+from sagestack.local.deployed_model import download_served_model
 from sagestack.local.endpoint import LocalEndpoint, start_endpoint
 from sagestack.local.pipeline.commands import seed_input
 from sagestack.local.pipeline.executor import ExecutionResult, Executor
@@ -263,13 +264,18 @@ def _download(state: DemoState, uri: str, directory: Path) -> Path:
 
 
 def serve(state: DemoState, run: ModelRun) -> None:
-    container = run.package["InferenceSpecification"]["Containers"][0]
-    artifact = _download(state, container["ModelDataUrl"], state.work_dir / "model" / run.name)
+    """What the deployed endpoint serves (endpoint → config → model → package), served locally
+    under the endpoint's name."""
+    assert state.storage is not None
+    name = run.deployment.endpoint_name
+    artifact = download_served_model(
+        state.client("sagemaker"), state.storage, name, state.work_dir / "model" / run.name
+    )
     with tarfile.open(artifact) as archive:
         contents = archive.getnames()
-    run.endpoint = start_endpoint(artifact, in_process=False)
+    run.endpoint = start_endpoint(artifact, in_process=False, endpoint_name=name)
     state.echo(run.name)(
-        f"{run.deployment.endpoint_name} at {run.endpoint.url}, serving model.tar.gz "
+        f"{name} at {run.endpoint.url}, serving model.tar.gz "
         f"({', '.join(sorted(contents))}) with its own code/inference.py"
     )
 

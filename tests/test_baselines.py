@@ -113,3 +113,21 @@ def test_normalize_expands_pipeline_definitions_into_reviewable_json() -> None:
             }
         ],
     }
+
+
+def test_one_model_is_refreshed_and_checked_alone(assembly: Assembly, tmp_path: Path) -> None:
+    """`--model wine` rewrites and checks wine's stacks only; the rest are left as they are."""
+    cloud = CloudAssembly(assembly.directory)
+    directory = tmp_path / "baselines"
+    shutil.copytree(baselines.BASELINE_DIR, directory)
+    untouched = directory / "dev" / "cancer-training.template.json"
+    untouched.write_text("{}", encoding="utf-8")
+    stale = directory / "dev" / "wine-training.template.json"
+    stale.write_text("{}", encoding="utf-8")
+    written = baselines.refresh(cloud, directory, model="wine")
+    assert {path.name for path in written} == {"wine-training.template.json"}
+    assert stale.read_text(encoding="utf-8") != "{}"
+    assert baselines.drift(cloud, directory, model="wine") == []
+    assert baselines.drift(cloud, directory) == [
+        "dev/cancer-training.template.json: template differs from the baseline"
+    ]

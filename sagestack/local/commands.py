@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
+import tempfile
 from pathlib import Path
 
 from ground.config import ConfigError
-from ground.config.loader import CONFIG_DIR, load_model_config
+from ground.config.loader import CONFIG_DIR, load_environment, load_model_config
 from ground.problems import PROBLEM_TYPES
-from sagestack.local import endpoint, runner, script_chain
+from sagestack.local import emulator, endpoint, runner, script_chain
+from sagestack.local.deployed_model import DeployedModelError, download_served_model
+from sagestack.storage import S3Storage
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -61,6 +65,37 @@ def _process(args: argparse.Namespace) -> int:
     for container_path, local in result.outputs.items():
         print(f"{container_path} -> {local}")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """`sagestack local serve FILE`, or `--model NAME`: what the emulator deployed for it."""
+    if (args.model is None) == (args.model_name is None):
+        print("sagestack: give a model.tar.gz or --model NAME (one of them)", file=sys.stderr)
+        return 1
+    if args.model_name is not None:
+        try:
+            args.model, args.endpoint_name = _deployed(args)
+        except (ConfigError, emulator.EmulatorError, DeployedModelError) as error:
+            print(f"sagestack: {error}", file=sys.stderr)
+            return 1
+    return endpoint.serve_command(args)
+
+
+def _deployed(args: argparse.Namespace) -> tuple[Path, str]:
+    """The model.tar.gz the emulator's endpoint of the model serves, and the endpoint's name."""
+    deployment = load_environment(args.env).model(args.model_name)
+    server = emulator.current(args.state_dir)
+    if server is None:
+        raise emulator.EmulatorError(
+            f"no emulator is running (none recorded in {args.state_dir}); start it with "
+            "`sagestack local up` and deploy, or run `sagestack demo --keep`"
+        )
+    region = deployment.environment.region
+    storage = S3Storage(server.client("s3", region), create_buckets=False, label="the emulator")
+    name = deployment.endpoint_name
+    directory = Path(tempfile.mkdtemp(prefix=f"sagestack-serve-{deployment.name}-"))
+    artifact = download_served_model(server.client("sagemaker", region), storage, name, directory)
+    return artifact, name
 
 
 def _run_chain(args: argparse.Namespace) -> int:
@@ -167,7 +202,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "POST /endpoints/<name>/invocations (boto3 invoke_endpoint with endpoint_url).",
     )
     endpoint.add_arguments(serve)
-    serve.set_defaults(handler=endpoint.serve_command)
+    serve.add_argument(
+        "--model",
+        dest="model_name",
+        metavar="NAME",
+        help="instead of a file: what the running emulator's endpoint of model NAME serves, "
+        "under its endpoint name",
+    )
+    serve.add_argument("--env", default="dev", help="with --model: the environment (dev)")
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=emulator.STATE_DIR,
+        help="with --model: where `sagestack local up` keeps the emulator's state",
+    )
+    serve.set_defaults(handler=_serve)
 
     chain = subparsers.add_parser(
         "scripts",

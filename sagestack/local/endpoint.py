@@ -49,6 +49,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sagestack.local import runtime_api
 from sagestack.local.private_modules import import_private
 
 # As in the SageMaker container: the handlers come from the model's own code/ folder.
@@ -181,7 +182,10 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-def create_app(server: ModelServer) -> Starlette:
+def create_app(server: ModelServer, endpoint_name: str | None = None) -> Starlette:
+    """The hosting contract's routes and the Runtime API's; `endpoint_name`: the only name the
+    Runtime path answers to (any, when None)."""
+
     async def ping(_: Request) -> Response:
         return Response(status_code=200)
 
@@ -193,6 +197,13 @@ def create_app(server: ModelServer) -> Starlette:
         return Response(body, media_type=media_type)
 
     async def runtime_invoke(request: Request) -> Response:
+        problems = runtime_api.validation_problems(request.path_params, request.headers)
+        if problems:
+            count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''}"
+            return runtime_api.validation_error(f"{count} detected: {'; '.join(problems)}")
+        name = request.path_params["EndpointName"]
+        if endpoint_name is not None and name != endpoint_name:
+            return runtime_api.endpoint_not_found(name)
         outcome = await _invoke(server, request)
         if isinstance(outcome, _HandlerError):
             return _runtime_error(outcome)
@@ -209,7 +220,7 @@ def create_app(server: ModelServer) -> Starlette:
         routes=[
             Route("/ping", ping, methods=["GET"]),
             Route("/invocations", invocations, methods=["POST"]),
-            Route("/endpoints/{name}/invocations", runtime_invoke, methods=["POST"]),
+            Route("/endpoints/{EndpointName}/invocations", runtime_invoke, methods=["POST"]),
             Route("/execution-parameters", execution_parameters, methods=["GET"]),
         ]
     )
@@ -333,19 +344,28 @@ def start_endpoint(
     entry_point: Path | None = None,
     port: int = 0,
     in_process: bool = True,
+    endpoint_name: str | None = None,
 ) -> LocalEndpoint:
-    """Serve on 127.0.0.1:`port` (0: a free one) in a thread, or in a child process."""
+    """Serve on 127.0.0.1:`port` (0: a free one) in a thread, or in a child process;
+    `endpoint_name`: the only name the Runtime API path answers to."""
     if in_process:
-        serving = _Serving(Path(model_artifact), entry_point, port, GRACE_PERIOD_SECONDS)
+        serving = _Serving(
+            Path(model_artifact), entry_point, port, GRACE_PERIOD_SECONDS, endpoint_name
+        )
         return LocalEndpoint(serving.url, serving.stop)
-    return _start_child(Path(model_artifact), entry_point, port)
+    return _start_child(Path(model_artifact), entry_point, port, endpoint_name)
 
 
 class _Serving:
     """uvicorn serving a ModelServer in a daemon thread of this process."""
 
     def __init__(
-        self, model_artifact: Path, entry_point: Path | None, port: int, grace_period: float
+        self,
+        model_artifact: Path,
+        entry_point: Path | None,
+        port: int,
+        grace_period: float,
+        endpoint_name: str | None = None,
     ) -> None:
         listener = _listen(port)  # first, so that a busy port is found before the model loads
         try:
@@ -355,7 +375,7 @@ class _Serving:
             raise
         self.url = f"http://{HOST}:{listener.getsockname()[1]}"
         config = uvicorn.Config(
-            create_app(self._server),
+            create_app(self._server, endpoint_name),
             log_level="warning",
             lifespan="off",  # no startup/shutdown hooks; a forced stop would cancel its task
             timeout_graceful_shutdown=grace_period,  # type: ignore[arg-type]  # int in its hints
@@ -402,10 +422,14 @@ def _listen(port: int) -> socket.socket:
     return listener
 
 
-def _start_child(model_artifact: Path, entry_point: Path | None, port: int) -> LocalEndpoint:
+def _start_child(
+    model_artifact: Path, entry_point: Path | None, port: int, endpoint_name: str | None
+) -> LocalEndpoint:
     command = [sys.executable, "-m", "sagestack.local.endpoint", str(model_artifact)]
     if entry_point is not None:
         command += ["--entry-point", str(entry_point)]
+    if endpoint_name is not None:
+        command += ["--endpoint-name", endpoint_name]
     command += ["--port", str(port)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = child.stdout.readline()  # type: ignore[union-attr]
@@ -426,7 +450,11 @@ def _start_child(model_artifact: Path, entry_point: Path | None, port: int) -> L
 
 
 def serve_forever(
-    model_artifact: Path, entry_point: Path | None, port: int, grace_period: float
+    model_artifact: Path,
+    entry_point: Path | None,
+    port: int,
+    grace_period: float,
+    endpoint_name: str | None = None,
 ) -> bool:
     """Serve until SIGINT or SIGTERM, then stop within the grace period; a second signal stops
     at once. Prints the URL once listening; returns whether the stop was forced."""
@@ -442,7 +470,7 @@ def serve_forever(
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # before the URL is out: it invites signals
         signal.signal(signum, on_signal)
-    serving = _Serving(model_artifact, entry_point, port, grace_period)
+    serving = _Serving(model_artifact, entry_point, port, grace_period, endpoint_name)
     print(READY_PREFIX + serving.url, flush=True)
     stopping.wait()
     print(
@@ -456,8 +484,13 @@ def serve_forever(
 
 def serve_command(args: argparse.Namespace) -> int:
     """`sagestack local serve`: serve until stopped; operator errors are one line on stderr."""
+    if args.model is None:
+        print("sagestack: give the model.tar.gz to serve", file=sys.stderr)
+        return 1
     try:
-        forced = serve_forever(args.model, args.entry_point, args.port, args.grace_period)
+        forced = serve_forever(
+            args.model, args.entry_point, args.port, args.grace_period, args.endpoint_name
+        )
     except EndpointError as error:
         print(f"sagestack: {error}", file=sys.stderr)
         return 1
@@ -467,7 +500,9 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", type=Path, help="model.tar.gz written by a training job")
+    parser.add_argument(
+        "model", type=Path, nargs="?", help="model.tar.gz written by a training job"
+    )
     parser.add_argument(
         "--entry-point",
         type=Path,
@@ -476,6 +511,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: code/inference.py inside the model, as SageMaker runs it)",
     )
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument(
+        "--endpoint-name",
+        metavar="NAME",
+        help="answer the Runtime API (/endpoints/NAME/invocations) for this endpoint only, as "
+        "SageMaker does (default: any name)",
+    )
     parser.add_argument(
         "--grace-period",
         type=float,

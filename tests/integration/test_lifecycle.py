@@ -4,15 +4,20 @@ invoked, batch-scored; one promoted to staging."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from sagestack import demo
+from sagestack.local.endpoint import READY_PREFIX
 from tests.integration.conftest import MODEL, MODELS
 
 pytestmark = pytest.mark.integration
+SAGESTACK = str(Path(sys.executable).with_name("sagestack"))  # the installed command
 
 
 def runtime(run: demo.ModelRun, region: str):
@@ -160,3 +165,46 @@ def test_promotion_pinned_the_package_and_its_baseline_for_staging(
     diff = lifecycle.log("promote-diff").read_text(encoding="utf-8")
     assert diff.startswith(f"cdk diff of staging ({MODEL}) (offline, current pin → new pin):")
     assert "AWS::SageMaker::Endpoint" in diff and "AWS::SageMaker::MonitoringSchedule" in diff
+
+
+def test_local_serve_of_a_model_serves_what_its_deployed_endpoint_serves(
+    lifecycle: demo.DemoState,
+) -> None:
+    """`sagestack local serve --model wine`: endpoint → config → model → package, from the
+    emulator, answering under the endpoint's name only."""
+    run = lifecycle.models["wine"]
+    command = [SAGESTACK, "local", "serve", "--model", "wine"]
+    command += ["--port", "0", "--state-dir", str(lifecycle.emulator_dir)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith(READY_PREFIX), line
+        client = boto3.client(
+            "sagemaker-runtime",
+            endpoint_url=line.removeprefix(READY_PREFIX).strip(),
+            region_name=lifecycle.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        answer = client.invoke_endpoint(
+            EndpointName=run.deployment.endpoint_name,
+            ContentType="text/csv",
+            Accept="application/json",
+            Body="\n".join(run.rows),
+        )
+        assert json.loads(answer["Body"].read()) == run.predictions
+        with pytest.raises(ClientError, match="of account 123456789012 not found"):
+            client.invoke_endpoint(EndpointName="other", ContentType="text/csv", Body="1")
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def test_local_serve_of_a_model_needs_a_running_emulator(tmp_path) -> None:
+    command = [SAGESTACK, "local", "serve", "--model", "wine"]
+    result = subprocess.run(
+        [*command, "--state-dir", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("sagestack: no emulator is running")
+    assert len(result.stderr.strip().splitlines()) == 1
