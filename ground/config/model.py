@@ -20,7 +20,8 @@ from ground.families import FAMILIES
 from ground.problems import PROBLEM_TYPES, ProblemTypeName
 
 MODEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
-HYPERPARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# The estimators' own spellings (scikit-learn's `C`, XGBoost's `max_depth`).
+HYPERPARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Pipeline parameters the training definitions declare; a hyperparameter's parameter
 # (`early_stopping_rounds` -> EarlyStoppingRounds) must not take one of these names.
 RESERVED_PARAMETERS = frozenset(
@@ -191,7 +192,8 @@ class ModelConfig(Section):
         for name in values:
             if not HYPERPARAMETER_NAME.match(name):
                 raise ValueError(
-                    f"hyperparameter name '{name}' must be snake_case (a-z, 0-9, _), as "
+                    f"hyperparameter name '{name}' must be letters, digits and _ (the "
+                    "estimator's own name, e.g. max_depth or C), as "
                     "train.py reads it"
                 )
             if parameter_name(name) in RESERVED_PARAMETERS:

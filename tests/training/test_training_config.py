@@ -75,10 +75,10 @@ def test_ranges_are_checked(range_: dict, expected: str) -> None:
     assert expected in message
 
 
-def test_hyperparameter_names_are_snake_case_everywhere() -> None:
-    assert "snake_case" in _model_error(hyperparameters={"Max-Depth": 3})
+def test_hyperparameter_names_are_identifiers_everywhere() -> None:
+    assert "letters, digits and _" in _model_error(hyperparameters={"Max-Depth": 3})
     per_environment = {"dev": {"hyperparameters": {"Max-Depth": 3}}}
-    assert "snake_case" in _model_error(environments=per_environment)
+    assert "letters, digits and _" in _model_error(environments=per_environment)
 
 
 def test_a_hyperparameter_may_not_shadow_a_pipeline_parameter() -> None:
