@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ground.contract.findings import Finding
-from ground.contract.limits import HostedModel, request_limit_findings, serverless_findings
+from ground.contract.limits import (
+    HostedModel,
+    model_quality_schedule_findings,
+    request_limit_findings,
+    serverless_findings,
+)
 from ground.contract.pipeline import ExecutionContext, definition_findings
 from ground.contract.service_model import request_findings
 from ground.contract.unknown import Unknown
@@ -193,7 +198,43 @@ def _model_key(reference: Any) -> str:
     return str(reference)
 
 
+def _referenced_logical_id(value: Any) -> str | None:
+    """The logical id a value's first Fn::GetAtt or Ref names (through Fn::Select/Split)."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+        if "Ref" in value:
+            return str(value["Ref"])
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = _referenced_logical_id(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _monitoring_schedule_findings(stacks: list[StackResources]) -> Iterator[Finding]:
+    """Each model-quality schedule against the job definition it runs."""
+    for stack in stacks:
+        for resource in stack.resources.values():
+            if resource.get("Type") != "AWS::SageMaker::MonitoringSchedule":
+                continue
+            config = resource.get("Properties", {}).get("MonitoringScheduleConfig", {})
+            if config.get("MonitoringType") != "ModelQuality":
+                continue
+            referenced = _referenced_logical_id(config.get("MonitoringJobDefinitionName"))
+            definition = stack.resources.get(referenced or "", {})
+            where = f"{stack.stack_name}/{referenced} (AWS::SageMaker::ModelQualityJobDefinition)"
+            yield from model_quality_schedule_findings(
+                where,
+                config.get("ScheduleConfig", {}).get("ScheduleExpression"),
+                definition.get("Properties", {}),
+            )
+
+
 def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
+    yield from _monitoring_schedule_findings(stacks)
     models = _models(stacks)
     monitored = {
         resource.get("Properties", {}).get("EndpointName")
