@@ -34,6 +34,11 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    does not name): moto's are `<stack>-<logical id>-<suffix>` at any length, where SageMaker
    names hold at most 63 characters, so the contract client refused the emulator's own name.
    CloudFormation keeps a generated name within the resource's limit; so does this.
+11. Model Monitor and alarms: moto's engine skips `AWS::SageMaker::DataQualityJobDefinition`,
+   `ModelQualityJobDefinition` and `AWS::CloudWatch::Alarm` (its API has them) and moto has
+   no monitoring schedules; `emulator_monitoring` adds the models and
+   DescribeMonitoringSchedule / ListMonitoringSchedules, so the monitoring loop runs on what
+   was deployed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ from moto.ssm import models as ssm_models
 
 # Importing it registers the CloudFormation models of the SageMaker resources (shim 4).
 from sagestack.local import emulator_resources  # noqa: F401
+
+# Importing it registers the Model Monitor and alarm models (shim 11).
+from sagestack.local.emulator_monitoring import add_monitoring_schedule_api
 
 
 def _template_from_loopback_url(template_url: str, account_id: str, partition: str) -> str:
@@ -204,6 +212,7 @@ def _name_property(property_name: str) -> staticmethod:
 
 
 def apply_shims() -> None:
+    add_monitoring_schedule_api()
     for model, property_name in NAMED_SAGEMAKER_MODELS.items():
         model.cloudformation_name_type = _name_property(property_name)
     cloudformation_parsing.generate_resource_name = _generated_name_within_limits
