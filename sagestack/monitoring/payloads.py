@@ -1,7 +1,8 @@
 """Captured bodies decoded as the endpoint reads and writes them (training_code/serving.py).
 
 Requests, rows of features in the model's order:
-  text/csv            one row per line, no header; an empty field is a missing value
+  text/csv            one row per line, fields split at commas (no quoting), no header; an
+                      empty field is a missing value
   application/json    [[...], ...], a single row [...], or {"instances": [[...], ...]}
   application/x-npy   a 1-D or 2-D numeric array
 Values that are not numbers are kept as text (the data type check reports them).
@@ -114,8 +115,11 @@ def _csv_lines(body: Body) -> list[list[str]]:
 
 def request_rows(body: Body) -> list[list[Cell]]:
     """The rows of features of one request body."""
-    if body.content_type == CSV:
-        return [[_cell(field) for field in line] for line in _csv_lines(body)]
+    if body.content_type == CSV:  # as serving.py splits it: an empty line is one missing value
+        lines = _text(body).split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return [[_cell(field) for field in line.removesuffix("\r").split(",")] for line in lines]
     if body.content_type == JSON:
         return _json_rows(_json(body))
     if body.content_type == NPY:
