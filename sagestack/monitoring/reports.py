@@ -38,8 +38,12 @@ def folder_writer(folder: Path) -> Writer:
 
 
 def write_reports(writer: Writer, statistics: dict, violations: dict) -> list[str]:
-    """Write both files through `writer`; returns their names."""
-    files = {STATISTICS_FILE: statistics, VIOLATIONS_FILE: violations}
+    """Write both files through `writer`; returns their names. Both are serialised before
+    either is written (ValueError for a value JSON cannot hold, such as NaN)."""
+    files = {
+        name: json.dumps(content, indent=1, allow_nan=False).encode("utf-8")
+        for name, content in ((STATISTICS_FILE, statistics), (VIOLATIONS_FILE, violations))
+    }
     for name, content in files.items():
-        writer(name, json.dumps(content, indent=1, allow_nan=False).encode("utf-8"))
+        writer(name, content)
     return list(files)
