@@ -24,7 +24,9 @@ Where this analyzer differs from the managed one (Deequ on Spark):
   definition) taken at every item of both KLL sketches, i.e. the two-sample Kolmogorov-Smirnov
   statistic; it is exact while a column has fewer than k = 2048 values. `Robust` (linf_robust)
   subtracts the KS critical value ROBUST_KS_COEFFICIENT * sqrt((n + m) / (n m)), n and m the
-  baseline's and the current column's value counts; `Simple` is the plain distance.
+  baseline's and the current column's value counts; `Simple` is the plain distance. Values
+  are compared at 6 significant digits (sketch.linf_distance), so that requests written with
+  fewer digits than the baseline's doubles do not read as drift.
 - String features drift by the L-infinity distance between category frequencies; the
   ChiSquared method and categorical_values_check (domain_content_threshold) are not
   implemented.

@@ -22,6 +22,7 @@ KLL_BUCKETS = 10
 # c(a) * sqrt((n + m) / (n * m)), c(a) = sqrt(-ln(a / 2) / 2); 1.8 is a ~= 0.003, the
 # coefficient of the managed analyzer (Deequ).
 ROBUST_KS_COEFFICIENT = 1.8
+COMPARED_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,29 @@ def linf_distance(baseline: KllSketch, current: KllSketch) -> float:
     """The largest absolute difference between the two cumulative distribution functions
     (the two-sample Kolmogorov-Smirnov statistic of the sketches' weighted items).
 
-    Both CDFs are right-continuous steps, so the supremum is reached at one of the items.
+    Items are compared at COMPARED_DIGITS significant digits: a value the baseline holds as a
+    full double and a client sends as `%.7g` text is one value, else a feature of few distinct
+    values (a scaled 0/1 column) would read as drift. Both CDFs are right-continuous steps, so
+    the supremum is reached at one of the items.
     """
-    points = np.union1d(baseline.weighted()[0], current.weighted()[0])
+    before, after = (_rounded(sketch) for sketch in (baseline, current))
+    points = np.union1d(before.weighted()[0], after.weighted()[0])
     if not len(points):
         return 0.0
-    return float(np.max(np.abs(baseline.cdf(points) - current.cdf(points))))
+    return float(np.max(np.abs(before.cdf(points) - after.cdf(points))))
+
+
+def _rounded(sketch: KllSketch) -> KllSketch:
+    levels = tuple(tuple(significant(np.asarray(level, dtype=float))) for level in sketch.levels)
+    return KllSketch(levels, sketch.k, sketch.c)
+
+
+def significant(values: np.ndarray, digits: int = COMPARED_DIGITS) -> np.ndarray:
+    """`values` rounded to `digits` significant digits (below 1e-300, to zero)."""
+    magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+    magnitude = np.maximum(magnitude, -300)  # the scale below stays a finite double
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale
 
 
 def robust_distance(simple: float, baseline_count: float, current_count: float) -> float:

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sagestack.monitoring import analyze_data_quality, metrics
-from sagestack.monitoring.sketch import KllSketch, linf_distance, robust_distance
+from sagestack.monitoring import analyze_data_quality, decode_inputs, metrics, read_capture
+from sagestack.monitoring.sketch import KllSketch, linf_distance, robust_distance, significant
 from sagestack.monitoring.statistics import profile, statistics
 from tests.monitoring_analysis.conftest import Baseline, make_baseline
+from tests.monitoring_analysis.records import capture_line
 
 
 def _rows(frame) -> list[list]:
@@ -34,6 +35,21 @@ def test_held_out_rows_of_the_training_distribution_violate_nothing(name: str) -
     )
     assert violations == {"violations": []}
     assert current["dataset"]["item_count"] == len(baseline.held_out)
+
+
+@pytest.mark.parametrize("precision", [".7g", ".10g"])
+def test_requests_written_with_fewer_digits_than_the_baseline_do_not_drift(precision) -> None:
+    """diabetes's `sex` holds two scaled values: at 7 digits every request's value differs
+    from the baseline's double, which must not read as a distribution moved."""
+    baseline = make_baseline("diabetes")
+    lines = [
+        capture_line(",".join(format(v, precision) for v in row), "1", f"e{i}")
+        for i, row in enumerate(baseline.held_out.to_numpy())
+    ]
+    rows, rejected = decode_inputs(read_capture([("capture.jsonl", "\n".join(lines))]))
+    assert not rejected and len(rows) == len(baseline.held_out)
+    _, violations = analyze_data_quality(rows, None, baseline.statistics, baseline.constraints)
+    assert violations == {"violations": []}
 
 
 def test_a_feature_moved_three_standard_deviations_is_named(cancer: Baseline) -> None:
@@ -228,3 +244,11 @@ def test_the_distance_is_the_kolmogorov_smirnov_statistic() -> None:
     assert linf_distance(one, two) == pytest.approx(0.5)
     assert robust_distance(0.5, 6, 4) == pytest.approx(max(0.0, 0.5 - 1.8 * (10 / 24) ** 0.5))
     assert robust_distance(0.5, 0, 4) == 0.0
+
+
+def test_values_are_compared_at_six_significant_digits() -> None:
+    values = np.asarray([0.0506801187398187, -1234567.89, 0.0, 1e-300, 5e-324, 1.7e308])
+    assert significant(values).tolist() == pytest.approx(
+        [0.0506801, -1234570, 0, 1e-300, 0, 1.7e308]
+    )
+    assert linf_distance(KllSketch.of([0.0506801187398187] * 3), KllSketch.of([0.05068012])) == 0
