@@ -8,6 +8,7 @@ writes them, data-quality and model-quality reports in its documented formats.
   model_quality  labeled predictions -> model-quality metrics and threshold violations
   statistics     statistics.json of a dataset; sketch: KLL sketches and distances
   reports        statistics.json and constraint_violations.json through any writer
+  runs           one run from the files to the report (run_data_quality, run_model_quality)
 
 The analyses are pure: the caller reads the files (emulator S3, a folder) and writes the
 reports through a writer.
@@ -19,13 +20,21 @@ from sagestack.monitoring.ground_truth import GroundTruth, Labeled, Merged, merg
 from sagestack.monitoring.model_quality import analyze_model_quality, constraints_key
 from sagestack.monitoring.payloads import Prediction, decode_inputs, decode_outputs
 from sagestack.monitoring.reports import Report, folder_writer, write_reports
+from sagestack.monitoring.runs import (
+    DataQualityRun,
+    ModelQualityRun,
+    run_data_quality,
+    run_model_quality,
+)
 
 __all__ = [
     "Capture",
     "CaptureRecord",
+    "DataQualityRun",
     "GroundTruth",
     "Labeled",
     "Merged",
+    "ModelQualityRun",
     "Prediction",
     "Rejection",
     "Report",
@@ -39,5 +48,7 @@ __all__ = [
     "metrics",
     "read_capture",
     "read_ground_truth",
+    "run_data_quality",
+    "run_model_quality",
     "write_reports",
 ]

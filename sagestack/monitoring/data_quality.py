@@ -91,12 +91,13 @@ def analyze_data_quality(
 
     `rows` are decoded requests (capture.decode_inputs) or a DataFrame; `feature_names` name
     their columns in order (None: _c0, _c1, ..., the names Model Monitor gives header-less
-    CSV, which preprocess.py's baseline uses).
+    CSV, which preprocess.py's baseline uses). No rows, no violations: there is nothing to
+    judge (the caller says that no traffic was captured).
     """
     dataset = profile(rows, feature_names)
     current = statistics(dataset)
     config = _config(baseline_constraints.get("monitoring_config"))
-    if config["evaluate_constraints"] != ENABLED:
+    if config["evaluate_constraints"] != ENABLED or not dataset.rows:
         return Report(current, {"violations": []})
     violations = _column_violations(dataset, baseline_constraints)
     baseline_features = {f["name"]: f for f in baseline_statistics.get("features", [])}

@@ -103,9 +103,11 @@ def merge(
     Labels are read for `problem_type`: binary 0/1 (or the class name when `classes` gives
     [negative, positive]); multiclass a class name of `classes` (by default the names a JSON
     answer gives) or a class code; regression a number. A record whose label count differs
-    from its request's row count, or whose label cannot be read, is rejected, not guessed.
+    from its request's row count, whose label cannot be read, or (multiclass) whose answer
+    gives another number of probabilities than there are classes, is rejected, not guessed.
     """
     names = list(classes or next((p.classes for p in predictions if p.classes), ()))
+    width = len(names) or next((len(p.probabilities) for p in predictions if p.probabilities), 0)
     by_key: dict[str, list[Prediction]] = {}
     for prediction in predictions:
         by_key.setdefault(prediction.key, []).append(prediction)
@@ -123,6 +125,9 @@ def merge(
             )
             continue
         ordered = sorted(group, key=lambda p: p.row)
+        if problem_type == "multiclass" and any(len(p.probabilities or ()) != width for p in group):
+            rejected.append(Rejection(key, f"the answer does not give {width} class probabilities"))
+            continue
         try:
             rows += [
                 Labeled(p, label_value(label, problem_type, names, p))
