@@ -96,8 +96,8 @@ def analyze_data_quality(
     """
     dataset = profile(rows, feature_names)
     current = statistics(dataset)
-    config = _config(baseline_constraints.get("monitoring_config"))
-    if config["evaluate_constraints"] != ENABLED or not dataset.rows:
+    file_config = baseline_constraints.get("monitoring_config")
+    if _config(file_config)["evaluate_constraints"] != ENABLED or not dataset.rows:
         return Report(current, {"violations": []})
     violations = _column_violations(dataset, baseline_constraints)
     baseline_features = {f["name"]: f for f in baseline_statistics.get("features", [])}
@@ -107,7 +107,7 @@ def analyze_data_quality(
         name = constraint["name"]
         if name not in by_name:
             continue
-        feature_config = _config(config, constraint.get("monitoringConfigOverrides"))
+        feature_config = _config(file_config, constraint.get("monitoringConfigOverrides"))
         violations += _feature_violations(by_name[name], constraint, feature_config)
         drift = _drift_violation(
             name, baseline_features.get(name), current_features[name], feature_config
@@ -116,24 +116,14 @@ def analyze_data_quality(
     return Report(current, {"violations": violations})
 
 
-def _config(base: dict | None, overrides: dict | None = None) -> dict:
-    """monitoring_config with documented defaults, then `overrides` (per feature)."""
-    merged = {**DEFAULT_CONFIG, **(base or {})}
-    merged["distribution_constraints"] = {
-        **DEFAULT_CONFIG["distribution_constraints"],
-        **(base or {}).get("distribution_constraints", {}),
-    }
-    if overrides:
-        merged = _config(
-            {
-                **merged,
-                **overrides,
-                "distribution_constraints": {
-                    **merged["distribution_constraints"],
-                    **overrides.get("distribution_constraints", {}),
-                },
-            }
-        )
+def _config(*layers: dict | None) -> dict:
+    """monitoring_config: the documented defaults, then each layer in turn (the file's
+    monitoring_config, a feature's monitoringConfigOverrides)."""
+    merged = {**DEFAULT_CONFIG}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            nested = key == "distribution_constraints"
+            merged[key] = {**merged[key], **value} if nested else value
     return merged
 
 
@@ -239,8 +229,8 @@ def metrics(current: dict, baseline_statistics: dict, baseline_constraints: dict
     datums (developer guide, "CloudWatch Metrics", model-monitor-interpreting-cloudwatch):
     feature_data_<name> (numeric features' statistic set), feature_non_null_<name>
     (completeness) and feature_baseline_drift_<name>. Empty when emit_metrics is Disabled."""
-    config = _config(baseline_constraints.get("monitoring_config"))
-    if config["emit_metrics"] != ENABLED:
+    file_config = baseline_constraints.get("monitoring_config")
+    if _config(file_config)["emit_metrics"] != ENABLED:
         return []
     baseline = {f["name"]: f for f in baseline_statistics.get("features", [])}
     overrides = {
@@ -269,7 +259,9 @@ def metrics(current: dict, baseline_statistics: dict, baseline_constraints: dict
             datums.append(
                 {"MetricName": f"feature_non_null_{name}", "Value": common["num_present"] / rows}
             )
-        distance = drift_distance(baseline.get(name), feature, _config(config, overrides.get(name)))
+        distance = drift_distance(
+            baseline.get(name), feature, _config(file_config, overrides.get(name))
+        )
         if distance is not None:
             datums.append({"MetricName": f"feature_baseline_drift_{name}", "Value": distance})
     return datums
