@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from sagestack.monitoring.statistics import Cell
 CSV = "text/csv"
 JSON = "application/json"
 NPY = "application/x-npy"
+T = TypeVar("T")
 
 
 class BodyError(ValueError):
@@ -65,13 +66,7 @@ class Predictions(NamedTuple):
 
 def decode_inputs(capture: Capture) -> Rows:
     """Every captured request's rows of features, in capture order."""
-    rows: list[list[Cell]] = []
-    rejected = list(capture.rejected)
-    for record in capture.records:
-        try:
-            rows += request_rows(_required(record.input, "request"))
-        except BodyError as error:
-            rejected.append(Rejection(record.source or record.event_id, str(error)))
+    rows, rejected = _each_record(capture, lambda record: request_rows(_required(record.input)))
     return Rows(rows, rejected)
 
 
@@ -79,19 +74,29 @@ def decode_outputs(capture: Capture, problem_type: str) -> Predictions:
     """Every captured answer's predictions for `problem_type` (binary, multiclass, regression)."""
     if problem_type not in PROBLEM_TYPES:
         raise ValueError(f"problem type {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}")
-    predictions: list[Prediction] = []
-    rejected = list(capture.rejected)
-    for record in capture.records:
-        try:
-            predictions += answer_predictions(record, problem_type)
-        except BodyError as error:
-            rejected.append(Rejection(record.source or record.event_id, str(error)))
+    predictions, rejected = _each_record(
+        capture, lambda record: answer_predictions(record, problem_type)
+    )
     return Predictions(predictions, rejected)
 
 
-def _required(body: Body | None, what: str) -> Body:
+def _each_record(
+    capture: Capture, decode: Callable[[CaptureRecord], list[T]]
+) -> tuple[list[T], list[Rejection]]:
+    """What `decode` makes of every record, and the capture's and decode's rejections."""
+    decoded: list[T] = []
+    rejected = list(capture.rejected)
+    for record in capture.records:
+        try:
+            decoded += decode(record)
+        except BodyError as error:
+            rejected.append(Rejection(record.source or record.event_id, str(error)))
+    return decoded, rejected
+
+
+def _required(body: Body | None) -> Body:
     if body is None:
-        raise BodyError(f"the record holds no {what} (endpointInput/endpointOutput)")
+        raise BodyError("the record holds no endpointInput or endpointOutput to decode")
     return body
 
 
@@ -109,7 +114,7 @@ def _json(body: Body) -> Any:
         raise BodyError(f"the {JSON} body is not JSON: {str(error)[:80]}") from None
 
 
-def _csv_lines(body: Body) -> list[list[str]]:
+def _answer_lines(body: Body) -> list[list[str]]:
     return [line for line in csv.reader(io.StringIO(_text(body))) if line]
 
 
@@ -178,11 +183,11 @@ def _npy_rows(data: bytes) -> list[list[Cell]]:
 
 def answer_predictions(record: CaptureRecord, problem_type: str) -> list[Prediction]:
     """The predictions of one record's answer."""
-    body = _required(record.output, "answer")
+    body = _required(record.output)
     items: list[Any] | None
     if body.content_type == CSV:
         parse: Callable[[Any], Prediction] = _CSV_ANSWERS[problem_type]
-        items = _csv_lines(body)
+        items = _answer_lines(body)
     elif body.content_type == JSON:
         parse = _JSON_ANSWERS[problem_type]
         payload = _json(body)

@@ -101,9 +101,10 @@ def test_records_that_cannot_be_used_are_counted_with_their_reason() -> None:
         capture_line("1,2", "0.5,1", "type", request_type="text/plain", answer_type="text/html"),
         capture_line("[[1, [2]]]", "0.5,2", "nested", request_type="application/json"),
         "",
+        json.dumps({"captureData": {}, "eventMetadata": {"eventId": "empty"}}),
     ]
     capture = read_capture([("capture.jsonl", "\n".join(lines).encode())])
-    assert [r.event_id for r in capture.records] == ["good", "type", "nested"]
+    assert [r.event_id for r in capture.records] == ["good", "type", "nested", "empty"]
     reasons = {r.source: r.reason for r in capture.rejected}
     assert reasons == {
         "capture.jsonl:2": "not JSON: Expecting value: line 1 column 1 (char 0)",
@@ -117,12 +118,14 @@ def test_records_that_cannot_be_used_are_counted_with_their_reason() -> None:
     assert [r.reason for r in rows.rejected[5:]] == [
         "request content type 'text/plain' is not text/csv, application/json or application/x-npy",
         "a JSON row holds a nested list or object",
+        "the record holds no endpointInput or endpointOutput to decode",
     ]
     answers = decode_outputs(capture, "binary")
     assert [p.key for p in answers.predictions] == ["good"]
     assert [r.reason for r in answers.rejected[5:]] == [
         "answer content type 'text/html' is not text/csv or application/json",
         "answer row 1 is not a binary prediction: ['0.5', '2']",
+        "the record holds no endpointInput or endpointOutput to decode",
     ]
 
 
