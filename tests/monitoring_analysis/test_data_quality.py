@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import preprocess
 import pytest
 from hypothesis import given, settings
@@ -252,3 +253,30 @@ def test_values_are_compared_at_six_significant_digits() -> None:
         [0.0506801, -1234570, 0, 1e-300, 0, 1.7e308]
     )
     assert linf_distance(KllSketch.of([0.0506801187398187] * 3), KllSketch.of([0.05068012])) == 0
+
+
+frames = st.integers(1, 4).flatmap(
+    lambda width: st.lists(
+        st.lists(
+            st.one_of(st.none(), st.integers(-50, 50).map(float), st.floats(-1e3, 1e3)),
+            min_size=width,
+            max_size=width,
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=frames)
+def test_the_baselines_own_rows_never_violate_it(rows) -> None:
+    frame = pd.DataFrame(rows, dtype=float)
+    frame.columns = preprocess.monitor_column_names(frame.columns)
+    baseline = preprocess.statistics(frame)
+    current, violations = analyze_data_quality(
+        rows, None, baseline, preprocess.constraints(baseline)
+    )
+    assert violations == {"violations": []}
+    if frame.notna().any().all():  # preprocess.py calls a column without values Fractional
+        assert current == baseline
