@@ -108,6 +108,7 @@ def merge(
     """
     names = list(classes or next((p.classes for p in predictions if p.classes), ()))
     width = len(names) or next((len(p.probabilities) for p in predictions if p.probabilities), 0)
+    width = 2 if problem_type == "binary" else width
     by_key: dict[str, list[Prediction]] = {}
     for prediction in predictions:
         by_key.setdefault(prediction.key, []).append(prediction)
@@ -130,7 +131,7 @@ def merge(
             continue
         try:
             rows += [
-                Labeled(p, label_value(label, problem_type, names, p))
+                Labeled(p, label_value(label, problem_type, names, width))
                 for p, label in zip(ordered, labels, strict=True)
             ]
         except ValueError as error:
@@ -139,10 +140,9 @@ def merge(
     return Merged(rows, unlabeled, unmatched, rejected)
 
 
-def label_value(
-    label: str, problem_type: str, classes: Sequence[str], prediction: Prediction
-) -> float:
-    """A ground-truth label as a number of the problem type; ValueError saying why not."""
+def label_value(label: str, problem_type: str, classes: Sequence[str], count: int) -> float:
+    """A ground-truth label as a number of the problem type (`count` classes, named by
+    `classes` when known); ValueError saying why not."""
     if problem_type == "regression":
         value = _float(label)
         if value is None or not math.isfinite(value):
@@ -150,7 +150,6 @@ def label_value(
         return value
     if label in classes:
         return float(list(classes).index(label))
-    count = 2 if problem_type == "binary" else len(prediction.probabilities or ())
     code = _float(label)
     if code is None or not code.is_integer() or not 0 <= code < count:
         known = f"; classes {', '.join(classes)}" if classes else ""
