@@ -108,7 +108,8 @@ def merge(
     """
     names = list(classes or next((p.classes for p in predictions if p.classes), ()))
     width = len(names) or next((len(p.probabilities) for p in predictions if p.probabilities), 0)
-    width = 2 if problem_type == "binary" else width
+    if problem_type == "binary":
+        width = 2
     by_key: dict[str, list[Prediction]] = {}
     for prediction in predictions:
         by_key.setdefault(prediction.key, []).append(prediction)
