@@ -62,7 +62,7 @@ class CaptureConfig:
         endpoint_name: str,
         described: dict[str, Any],
         region: str,
-        s3_endpoint_url: str | None,
+        s3_endpoint_url: str | None = None,
     ) -> CaptureConfig | None:
         """From DescribeEndpointConfig's answer; None when it captures nothing."""
         capture = described.get("DataCaptureConfig")

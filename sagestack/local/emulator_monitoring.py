@@ -1,16 +1,20 @@
-"""The emulator's Model Monitor and CloudWatch alarm resources, from CloudFormation.
+"""The emulator's monitoring loop: Model Monitor and alarm resources from CloudFormation,
+and EventBridge's TestEventPattern.
 
 moto's SageMaker API has data- and model-quality job definitions but its CloudFormation engine
 skips them; it has no monitoring schedules at all; its CloudWatch API has alarms that its
 engine skips. The monitoring loop runs on what was deployed (`sagestack local monitor run`
 reads the schedule, its job definition and the guard alarm back), so these models create them
 from the templates, and DescribeMonitoringSchedule / ListMonitoringSchedules answer for the
-schedules. Importing this module registers the models (moto finds them by subclassing);
-`add_monitoring_schedule_api` adds the two API actions.
+schedules. moto's EventBridge has no TestEventPattern (the local loop asks it which deployed
+rules an event matches): it answers here with moto's own pattern matcher, the one its PutEvents
+uses. Importing this module registers the models (moto finds them by subclassing);
+`add_monitoring_apis` adds the API actions.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -24,6 +28,8 @@ from moto.cloudwatch.models import (
 )
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
+from moto.events.models import EventPattern
+from moto.events.responses import EventsHandler
 from moto.sagemaker.exceptions import ResourceNotFound
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
@@ -235,8 +241,15 @@ def _list_monitoring_schedules(self: SageMakerResponse) -> ActionResult:
     return ActionResult({"MonitoringScheduleSummaries": summaries})
 
 
-def add_monitoring_schedule_api() -> None:
+def _test_event_pattern(self: EventsHandler) -> tuple[str, dict[str, str]]:
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    matched = pattern.matches_event(json.loads(self._get_param("Event")))
+    return json.dumps({"Result": matched}), self.response_headers
+
+
+def add_monitoring_apis() -> None:
     # moto dispatches an action to the response method of its snake_case name.
+    setattr(EventsHandler, "test_event_pattern", _test_event_pattern)  # noqa: B010
     setattr(SageMakerResponse, "describe_monitoring_schedule", _describe_monitoring_schedule)  # noqa: B010
     setattr(SageMakerResponse, "list_monitoring_schedules", _list_monitoring_schedules)  # noqa: B010
 

@@ -37,8 +37,8 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
 11. Model Monitor and alarms: moto's engine skips `AWS::SageMaker::DataQualityJobDefinition`,
    `ModelQualityJobDefinition` and `AWS::CloudWatch::Alarm` (its API has them) and moto has
    no monitoring schedules; `emulator_monitoring` adds the models and
-   DescribeMonitoringSchedule / ListMonitoringSchedules, so the monitoring loop runs on what
-   was deployed.
+   DescribeMonitoringSchedule / ListMonitoringSchedules, and EventBridge's TestEventPattern
+   (moto's own matcher), so the monitoring loop runs on what was deployed.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from moto.ssm import models as ssm_models
 from sagestack.local import emulator_resources  # noqa: F401
 
 # Importing it registers the Model Monitor and alarm models (shim 11).
-from sagestack.local.emulator_monitoring import add_monitoring_schedule_api
+from sagestack.local.emulator_monitoring import add_monitoring_apis
 
 
 def _template_from_loopback_url(template_url: str, account_id: str, partition: str) -> str:
@@ -212,7 +212,7 @@ def _name_property(property_name: str) -> staticmethod:
 
 
 def apply_shims() -> None:
-    add_monitoring_schedule_api()
+    add_monitoring_apis()
     for model, property_name in NAMED_SAGEMAKER_MODELS.items():
         model.cloudformation_name_type = _name_property(property_name)
     cloudformation_parsing.generate_resource_name = _generated_name_within_limits
