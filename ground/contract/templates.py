@@ -172,10 +172,13 @@ def _resource_findings(
         yield from definition_findings(_unmarked(json.loads(body)), context)
 
 
-def _models(stacks: list[StackResources]) -> dict[str, HostedModel]:
-    """Models by logical id and by name, as endpoint config variants refer to them."""
-    found = {}
+def _models(stacks: list[StackResources]) -> dict[str, dict[str, HostedModel]]:
+    """Per stack name, the models an endpoint config of that stack may refer to: by logical
+    id (its own stack's: logical ids repeat across the stacks of each model) or by name."""
+    named: dict[str, HostedModel] = {}
+    by_stack: dict[str, dict[str, HostedModel]] = {}
     for stack in stacks:
+        own = by_stack.setdefault(stack.stack_name, {})
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") != "AWS::SageMaker::Model":
                 continue
@@ -185,10 +188,10 @@ def _models(stacks: list[StackResources]) -> dict[str, HostedModel]:
                 has_vpc=properties.get("VpcConfig") is not None,
                 isolated=properties.get("EnableNetworkIsolation") is True,
             )
-            found[logical_id] = model
+            own[logical_id] = model
             if isinstance(properties.get("ModelName"), str):
-                found[properties["ModelName"]] = model
-    return found
+                named[properties["ModelName"]] = model
+    return {name: {**named, **own} for name, own in by_stack.items()}
 
 
 def _model_key(reference: Any) -> str:
@@ -242,13 +245,12 @@ def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
         for resource in stack.resources.values()
         if resource.get("Type") == "AWS::SageMaker::MonitoringSchedule"
     }
-    configs = {
-        logical_id: resource.get("Properties", {})
-        for stack in stacks
-        for logical_id, resource in stack.resources.items()
-        if resource.get("Type") == "AWS::SageMaker::EndpointConfig"
-    }
     for stack in stacks:
+        configs = {
+            logical_id: resource.get("Properties", {})
+            for logical_id, resource in stack.resources.items()
+            if resource.get("Type") == "AWS::SageMaker::EndpointConfig"
+        }
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") != "AWS::SageMaker::Endpoint":
                 continue
@@ -265,7 +267,7 @@ def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
                 where,
                 properties.get("EndpointName"),
                 {"ProductionVariants": variants},
-                models,
+                models[stack.stack_name],
                 {name for name in monitored if isinstance(name, str)},
             )
 
