@@ -141,5 +141,5 @@ def test_model_quality_run_needs_a_deployed_schedule(
 
     deployment = lifecycle.models[WATCHED].deployment
     clients = emulator_clients(running_emulator, lifecycle.region)
-    with pytest.raises(MonitorError, match="no monitoring schedule .*-model-quality is deployed"):
+    with pytest.raises(MonitorError, match=r"no monitoring schedule .*-model-quality is deployed"):
         run_monitor(clients, deployment, MODEL_QUALITY, next_run_time(datetime.now(UTC)))
