@@ -10,8 +10,10 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    the JSON text (DescribeKey then fails).
 3. Change sets by name: every stack's is called `cdk-deploy-change-set`, and moto looks
    them up by name alone, across stacks: a second deploy then finds another stack's
-   executed change set and the CLI waits forever. As on AWS, executing a change set now
-   retires the stack's change sets, and deleting one that is gone is a no-op.
+   executed change set and the CLI waits forever. As on AWS, a change set named with its stack
+   is that stack's (describe, execute, delete), executing a change set retires the stack's
+   change sets, and deleting one that is gone is a no-op. (Stacks deploy side by side: without
+   the scoping, updating one stack described or executed another stack's change set.)
 4. `AWS::SageMaker::Pipeline` and `AWS::SageMaker::ModelPackageGroup`: moto's API has them,
    its CloudFormation engine does not; `emulator_resources` adds the two models.
 5. `Fn::GetStackOutput`: CDK's recommended weak cross-stack references read another stack's
@@ -53,6 +55,7 @@ from moto.cloudformation import parsing as cloudformation_parsing
 from moto.cloudformation import responses as cloudformation_responses
 from moto.cloudformation import utils as cloudformation_utils
 from moto.cloudformation.custom_model import CustomModel
+from moto.core.responses import ActionResult, EmptyResult
 from moto.kms import models as kms_models
 from moto.s3.models import s3_backends
 from moto.sagemaker import models as sagemaker_models
@@ -123,6 +126,46 @@ def _execute_and_retire_change_sets(
         for change_set_id, change_set in list(self.change_sets.items()):
             if change_set.stack_id == executed.stack_id:
                 del self.change_sets[change_set_id]
+
+
+def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str:
+    """The id of the change set `name` of stack `stack_name` (a name or id), else `name`."""
+    if name in backend.change_sets or not stack_name:
+        return name
+    stack_ids = {
+        stack.stack_id
+        for stack in backend.stacks.values()
+        if stack_name in (stack.name, stack.stack_id) and stack.status != "DELETE_COMPLETE"
+    }
+    for change_set_id, change_set in backend.change_sets.items():
+        if change_set.change_set_name == name and change_set.stack_id in stack_ids:
+            return str(change_set_id)
+    return name
+
+
+def _scoped_change_set_name(self: Any) -> str:
+    return _change_set_of_stack(
+        self.cloudformation_backend,
+        self._get_param("ChangeSetName"),
+        self._get_param("StackName"),
+    )
+
+
+def _describe_change_set_of_stack(self: Any) -> ActionResult:
+    name = _scoped_change_set_name(self)
+    return ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=name))
+
+
+def _execute_change_set_of_stack(self: Any) -> EmptyResult:
+    self.cloudformation_backend.execute_change_set(
+        stack_name=self._get_param("StackName"), change_set_name=_scoped_change_set_name(self)
+    )
+    return EmptyResult()
+
+
+def _delete_change_set_of_stack(self: Any) -> EmptyResult:
+    self.cloudformation_backend.delete_change_set(change_set_name=_scoped_change_set_name(self))
+    return EmptyResult()
 
 
 def _custom_resource_without_lambda(
@@ -221,6 +264,10 @@ def apply_shims() -> None:
     cloudformation_responses.get_stack_from_s3_url = _template_from_loopback_url
     kms_models.KmsBackend.create_key = _create_key_from_cloudformation
     cloudformation_models.CloudFormationBackend.delete_change_set = _delete_change_set_if_present
+    response = cloudformation_responses.CloudFormationResponse
+    response.describe_change_set = _describe_change_set_of_stack  # type: ignore[method-assign]
+    response.execute_change_set = _execute_change_set_of_stack  # type: ignore[method-assign]
+    response.delete_change_set = _delete_change_set_of_stack  # type: ignore[method-assign]
     cloudformation_models.CloudFormationBackend.execute_change_set = _execute_and_retire_change_sets
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_without_lambda)
     ssm_models.Parameter.create_from_cloudformation_json = classmethod(
