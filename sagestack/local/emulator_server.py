@@ -13,7 +13,7 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    executed change set and the CLI waits forever. As on AWS, a change set named with its stack
    is that stack's (describe, execute, delete), executing a change set retires the stack's
    change sets, and deleting one that is gone is a no-op. (Stacks deploy side by side: without
-   the scoping, updating one stack described or executed another stack's change set.)
+   the scoping, updating one stack deleted another stack's pending change set.)
 4. `AWS::SageMaker::Pipeline` and `AWS::SageMaker::ModelPackageGroup`: moto's API has them,
    its CloudFormation engine does not; `emulator_resources` adds the two models.
 5. `Fn::GetStackOutput`: CDK's recommended weak cross-stack references read another stack's
@@ -50,6 +50,7 @@ import sys
 from typing import Any
 from urllib.parse import urlparse
 
+from moto.cloudformation import exceptions as cloudformation_exceptions
 from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation import parsing as cloudformation_parsing
 from moto.cloudformation import responses as cloudformation_responses
@@ -128,8 +129,9 @@ def _execute_and_retire_change_sets(
                 del self.change_sets[change_set_id]
 
 
-def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str:
-    """The id of the change set `name` of stack `stack_name` (a name or id), else `name`."""
+def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str | None:
+    """The id of change set `name` (a name or id) of stack `stack_name` (a name or id); None
+    when that stack has none of that name. Without a stack, `name` as given."""
     if name in backend.change_sets or not stack_name:
         return name
     stack_ids = {
@@ -140,31 +142,39 @@ def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str
     for change_set_id, change_set in backend.change_sets.items():
         if change_set.change_set_name == name and change_set.stack_id in stack_ids:
             return str(change_set_id)
-    return name
+    return None
 
 
-def _scoped_change_set_name(self: Any) -> str:
-    return _change_set_of_stack(
-        self.cloudformation_backend,
-        self._get_param("ChangeSetName"),
-        self._get_param("StackName"),
-    )
+def _scoped_change_set(self: Any) -> str:
+    name = self._get_param("ChangeSetName")
+    found = _change_set_of_stack(self.cloudformation_backend, name, self._get_param("StackName"))
+    if found is None:
+        raise cloudformation_exceptions.ValidationError(name)
+    return found
 
 
 def _describe_change_set_of_stack(self: Any) -> ActionResult:
-    name = _scoped_change_set_name(self)
+    name = _scoped_change_set(self)
     return ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=name))
 
 
 def _execute_change_set_of_stack(self: Any) -> EmptyResult:
     self.cloudformation_backend.execute_change_set(
-        stack_name=self._get_param("StackName"), change_set_name=_scoped_change_set_name(self)
+        stack_name=self._get_param("StackName"), change_set_name=_scoped_change_set(self)
     )
     return EmptyResult()
 
 
 def _delete_change_set_of_stack(self: Any) -> EmptyResult:
-    self.cloudformation_backend.delete_change_set(change_set_name=_scoped_change_set_name(self))
+    """Deleting a change set the stack does not have is a no-op (another stack's of the same
+    name is not touched)."""
+    name = _change_set_of_stack(
+        self.cloudformation_backend,
+        self._get_param("ChangeSetName"),
+        self._get_param("StackName"),
+    )
+    if name is not None:
+        self.cloudformation_backend.delete_change_set(change_set_name=name)
     return EmptyResult()
 
 
