@@ -12,8 +12,9 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    them up by name alone, across stacks: a second deploy then finds another stack's
    executed change set and the CLI waits forever. As on AWS, a change set named with its stack
    is that stack's (describe, execute, delete), executing a change set retires the stack's
-   change sets, and deleting one that is gone is a no-op. (Stacks deploy side by side: without
-   the scoping, updating one stack deleted another stack's pending change set.)
+   change sets, deleting one that is gone is a no-op, and one that is not there is
+   ChangeSetNotFound, as the CLI expects when it updates a stack. (Stacks deploy side by side:
+   without the scoping, updating one stack deleted another stack's pending change set.)
 4. `AWS::SageMaker::Pipeline` and `AWS::SageMaker::ModelPackageGroup`: moto's API has them,
    its CloudFormation engine does not; `emulator_resources` adds the two models.
 5. `Fn::GetStackOutput`: CDK's recommended weak cross-stack references read another stack's
@@ -104,15 +105,6 @@ def _create_key_from_cloudformation(self: Any, *args: Any, **kwargs: Any) -> Any
     return _original_create_key(self, *args, **kwargs)
 
 
-_original_delete_change_set = cloudformation_models.CloudFormationBackend.delete_change_set
-
-
-def _delete_change_set_if_present(self: Any, change_set_name: str) -> None:
-    known = {change_set.change_set_name for change_set in self.change_sets.values()}
-    if change_set_name in self.change_sets or change_set_name in known:
-        _original_delete_change_set(self, change_set_name)
-
-
 _original_execute_change_set = cloudformation_models.CloudFormationBackend.execute_change_set
 
 
@@ -130,14 +122,14 @@ def _execute_and_retire_change_sets(
 
 
 def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str | None:
-    """The id of change set `name` (a name or id) of stack `stack_name` (a name or id); None
-    when that stack has none of that name. Without a stack, `name` as given."""
-    if name in backend.change_sets or not stack_name:
+    """The id of change set `name` (a name or id) of stack `stack_name` (a name or id; any
+    stack when None), or None when there is none."""
+    if name in backend.change_sets:
         return name
     stack_ids = {
         stack.stack_id
         for stack in backend.stacks.values()
-        if stack_name in (stack.name, stack.stack_id) and stack.status != "DELETE_COMPLETE"
+        if stack_name in (None, stack.name, stack.stack_id) and stack.status != "DELETE_COMPLETE"
     }
     for change_set_id, change_set in backend.change_sets.items():
         if change_set.change_set_name == name and change_set.stack_id in stack_ids:
@@ -145,11 +137,21 @@ def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str
     return None
 
 
+class ChangeSetNotFound(cloudformation_exceptions.CloudFormationError):
+    """What CloudFormation answers for a change set that is not there (the CLI waits for it
+    after deleting a leftover change set before an update)."""
+
+    code = "ChangeSetNotFoundException"  # the model's shape: ChangeSetNotFound, HTTP 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"ChangeSet [{name}] does not exist")
+
+
 def _scoped_change_set(self: Any) -> str:
     name = self._get_param("ChangeSetName")
     found = _change_set_of_stack(self.cloudformation_backend, name, self._get_param("StackName"))
     if found is None:
-        raise cloudformation_exceptions.ValidationError(name)
+        raise ChangeSetNotFound(name)
     return found
 
 
@@ -273,7 +275,6 @@ def apply_shims() -> None:
     cloudformation_parsing.clean_json = _clean_json_with_stack_outputs
     cloudformation_responses.get_stack_from_s3_url = _template_from_loopback_url
     kms_models.KmsBackend.create_key = _create_key_from_cloudformation
-    cloudformation_models.CloudFormationBackend.delete_change_set = _delete_change_set_if_present
     response = cloudformation_responses.CloudFormationResponse
     response.describe_change_set = _describe_change_set_of_stack  # type: ignore[method-assign]
     response.execute_change_set = _execute_change_set_of_stack  # type: ignore[method-assign]

@@ -55,5 +55,6 @@ def test_a_change_set_another_stack_has_is_not_this_stacks(cloudformation) -> No
     _change_set(cloudformation, "c", "CREATE", ONE)
     cloudformation.delete_change_set(StackName="a", ChangeSetName=NAME)  # a has none: no-op
     assert cloudformation.describe_change_set(StackName="c", ChangeSetName=NAME)["StackName"] == "c"
-    with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
+    with pytest.raises(cloudformation.exceptions.ChangeSetNotFoundException) as missing:
         cloudformation.describe_change_set(StackName="a", ChangeSetName=NAME)
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
