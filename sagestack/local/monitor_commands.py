@@ -152,10 +152,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="route the outcome but do not run the pipelines it would start",
     )
-    run.add_argument(
-        "--state-dir",
-        type=Path,
-        default=emulator.STATE_DIR,
-        help="where the emulator's URL is kept (default: .sagestack)",
-    )
+    emulator.add_state_dir_argument(run)
     run.set_defaults(handler=_run)
