@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aws_cdk.assertions import Template
 
@@ -24,7 +22,8 @@ def templates(assembly: Assembly) -> dict[tuple[str, str], Template]:
 
 
 # Tests that share one expensive session fixture run in one pytest-xdist worker
-# (`make test` runs `pytest -n 2 --dist loadgroup`), so the fixture is built once.
+# (`make test` runs `pytest -n 2 --dist loadgroup`), so the fixture is built once (the synths
+# several folders read are shared between workers: tests/synth.py's shared_synth).
 XDIST_GROUPS = {
     "integration": "lifecycle",
     "serving": "pinned-synth",
@@ -34,10 +33,17 @@ XDIST_GROUPS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into scheduling groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    tests_dir = Path(__file__).parent
-    for item in items:
-        top = item.path.relative_to(tests_dir).parts[0]
-        if top in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[top]))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` by folder: each of XDIST_GROUPS' folders runs in one worker, other
+    tests anywhere. (pytest-xdist 3.8 groups by appending `@group` to a test's `_nodeid`,
+    which pytest 9 no longer reads: its own loadgroup grouped nothing.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FolderGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            folder = nodeid.split("/")[1] if nodeid.startswith("tests/") else ""
+            return XDIST_GROUPS.get(folder, nodeid)
+
+    return FolderGroups(config, log)

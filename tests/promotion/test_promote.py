@@ -396,13 +396,15 @@ def test_a_target_without_model_monitor_needs_no_baseline(registry, config_dir) 
 def test_a_target_monitoring_against_its_own_baseline_needs_none_from_the_package(
     capsys, registry, config_dir
 ) -> None:
-    """v7 records no baseline; staging's cancer monitors against its own baseline_uri."""
+    """v7 records no baseline; staging's cancer monitors data quality against its own
+    baseline_uri (and without a training run, not model quality)."""
     own = baseline_folder("cancer", 1)
     path = model_file(config_dir, "cancer")
     text = path.read_text().replace(
         "    gate: {threshold: 0.95}\n    serving:\n",
         "    gate: {threshold: 0.95}\n"
-        f"    monitoring: {{model_monitor: {{baseline_uri: '{own}'}}}}\n"
+        f"    monitoring: {{model_monitor: {{baseline_uri: '{own}'}}, "
+        "model_quality: {enabled: false}}\n"
         "    serving:\n",
         1,
     )

@@ -248,7 +248,9 @@ def test_pin_forms_name_the_package_its_account_and_its_registering_environment(
     override(config_dir, "cancer", "prod", {"model": {"group": "sagestack-prod-cancer"}})
     override(config_dir, "cancer", "prod", {"model": {"version": 7, "baseline_uri": None}})
     override(config_dir, "wine", "prod", {"model": promoted("wine")})
-    monitor_off = {"monitoring": {"model_monitor": {"enabled": False}}}
+    monitor_off = {
+        "monitoring": {"model_monitor": {"enabled": False}, "model_quality": {"enabled": False}}
+    }
     edit_yaml(config_dir / "models" / "cancer.yaml", {"environments": {"prod": monitor_off}})
     prod = load_environment("prod", config_dir)
     own, from_dev = prod.model("cancer"), prod.model("wine")
@@ -340,7 +342,9 @@ def test_a_model_may_serve_serverless_in_an_instance_environment(config_dir: Pat
             "guardrails": {"enabled": False},
         },
     )
-    monitor_off = {"monitoring": {"model_monitor": {"enabled": False}}}
+    monitor_off = {
+        "monitoring": {"model_monitor": {"enabled": False}, "model_quality": {"enabled": False}}
+    }
     edit_yaml(config_dir / "models" / "cancer.yaml", {"environments": {"staging": monitor_off}})
     staging = load_environment("staging", config_dir)
     cancer = staging.model("cancer")
