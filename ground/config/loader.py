@@ -22,6 +22,7 @@ from ground.config.deployment import ModelDeployment, deploy
 from ground.config.environment import EnvironmentConfig
 from ground.config.errors import ConfigError, validated
 from ground.config.model import ModelConfig
+from ground.config.studio import studio_problems
 from ground.config.yaml_source import read_mapping
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -181,6 +182,7 @@ def load_environments(
                 )
             except ConfigError as error:
                 problems.append(str(error))
+        problems += studio_problems(config.studio, config.production, path, deployments)
         loaded.append(Environment(config, path, tuple(deployments)))
     if problems:
         raise ConfigError("\n".join(problems))
