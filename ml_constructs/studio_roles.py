@@ -50,6 +50,7 @@ class ModelGrant:
     pipelines: tuple[str, ...]
     registry_group: str
     endpoint: str
+    endpoint_parameter: str  # the SSM parameter that publishes the endpoint's current name
     alarm_prefix: str
 
 
@@ -173,6 +174,18 @@ def grant_models(
         ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
         [_sagemaker_arn(stack, "endpoint", m.endpoint) for m in models],
         sid="InvokeOwnEndpoints",
+    )
+    role.allow(
+        ["ssm:GetParameter"],
+        [
+            stack.format_arn(
+                service="ssm",
+                resource="parameter",
+                resource_name=m.endpoint_parameter.lstrip("/"),
+            )
+            for m in models
+        ],
+        sid="ReadOwnEndpointNames",
     )
     alarms = (
         []

@@ -12,6 +12,7 @@ from constructs import Construct
 from ground.config import EnvironmentConfig, ModelDeployment
 from ground.config.studio import DEFAULT_ROLE, granted_models
 from ground.layout import MODELS_PREFIX, PIPELINE_PREFIX, raw_data_prefix
+from ground.naming import endpoint_name_parameter
 from ml_constructs.iam_grants import ObjectAccess, explicit_bucket_name
 from ml_constructs.platform_role import PlatformRole
 from ml_constructs.studio_domain import StudioDomain
@@ -113,5 +114,6 @@ def _grant(deployment: ModelDeployment, training: TrainingStack, data: DataStack
         pipelines=tuple(training.pipeline_names),
         registry_group=training.model_package_group_name,
         endpoint=deployment.endpoint_name,
+        endpoint_parameter=endpoint_name_parameter(deployment.prefix),
         alarm_prefix=f"{deployment.prefix}-endpoint-",
     )
