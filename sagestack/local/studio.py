@@ -116,18 +116,23 @@ def _port_free(port: int) -> bool:
         return True
 
 
+def check_port(port: int) -> None:
+    """StudioError when `port` (0: any free one) cannot be had on the loopback address."""
+    if port and not _port_free(port):
+        raise StudioError(f"port {port} on {HOST} is in use; choose another with --port")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
+def _answers(studio: Studio) -> bool:
+    status = f"{studio.url}/api/status?token={studio.token}"
     try:
-        with urllib.request.urlopen(f"{url}/api/status", timeout=1) as response:
-            return response.status in (200, 403)
-    except urllib.error.HTTPError as error:
-        return error.code in (401, 403)
+        with urllib.request.urlopen(status, timeout=1) as response:
+            return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
 
@@ -145,8 +150,7 @@ def start_studio(
     answering; StudioError when it cannot be."""
     if not notebooks.is_dir():
         raise StudioError(f"no notebooks folder at {notebooks}")
-    if port and not _port_free(port):
-        raise StudioError(f"port {port} on {HOST} is in use; choose another with --port")
+    check_port(port)
     port = port or _free_port()
     write_kernel(jupyter_dir, kernel_environment(server, region, runtime_url))
     token = secrets.token_hex(24)
@@ -165,7 +169,10 @@ def start_studio(
         # Offline: no update checks nor news feed fetched from the internet.
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.news_url=None",
+        "--LabApp.extension_manager=readonly",
     ]
+    if os.geteuid() == 0:  # containers and CI run as root; Jupyter refuses unless told
+        command.append("--allow-root")
     env = {**_clean_environment(), **jupyter_environment(jupyter_dir)}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -173,7 +180,7 @@ def start_studio(
         )
     studio = Studio(f"http://{HOST}:{port}", token, log_path, process)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not _answers(studio.url):
+    while not _answers(studio):
         if process.poll() is not None:
             raise StudioError(f"JupyterLab exited with code {process.returncode}; see {log_path}")
         if time.monotonic() > deadline:
@@ -240,8 +247,9 @@ def _model_endpoint(
 def _run(args: argparse.Namespace) -> int:
     try:
         deployment = load_environment(args.env).model(args.model)
+        check_port(args.port)
         server = _emulator(args.state_dir)
-    except (ConfigError, emulator.EmulatorError) as error:
+    except (ConfigError, StudioError, emulator.EmulatorError) as error:
         print(f"sagestack: {error}", file=sys.stderr)
         return 1
     print(f"emulator at {server.url} (moto server on loopback; this is not AWS)")
