@@ -51,6 +51,7 @@ NO_CHROMIUM = (
     "(sudo apt-get install -y chromium chromium-driver)"
 )
 CELL_TIMEOUT_SECONDS = 120
+STUDIO = "sagestack-dev-studio"  # the stack and the domain share the name
 
 
 class ChromiumMissing(UserWarning):
@@ -126,7 +127,8 @@ def test_browser_opens_studio_lists_the_notebooks_and_opens_one(jupyterlab: Stud
             panel = page.locator(".jp-NotebookPanel:visible")
             panel.locator(".jp-Cell").first.wait_for(timeout=60_000)
             # The kernel the notebook runs on is the Studio one (pointed at the emulator).
-            page.get_by_text("Python 3 (sagestack emulator)").first.wait_for(timeout=60_000)
+            kernel = panel.locator(".jp-Toolbar-kernelName")
+            kernel.filter(has_text="Python 3 (sagestack emulator)").wait_for(timeout=60_000)
             assert "invoke_endpoint" in panel.inner_text()
             page.screenshot(path=str(ARTIFACTS / "studio-notebook.png"))
         finally:
@@ -152,3 +154,24 @@ def test_studio_names_an_unknown_model_in_one_line() -> None:
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "hosts no model 'nope'" in result.stderr
+
+
+def test_emulator_deployed_the_studio_domain_and_profiles(lifecycle: demo.DemoState) -> None:
+    config = lifecycle.environment.config
+    sagemaker = lifecycle.client("sagemaker")
+    (domain,) = [d for d in sagemaker.list_domains()["Domains"] if d["DomainName"] == STUDIO]
+    described = sagemaker.describe_domain(DomainId=domain["DomainId"])
+    assert described["AppNetworkAccessType"] == "VpcOnly"
+    assert described["DefaultUserSettings"]["SharingSettings"] == {
+        "NotebookOutputOption": "Disabled"
+    }
+    resources = lifecycle.client("cloudformation").list_stack_resources(StackName=STUDIO)
+    profiles = [
+        r
+        for r in resources["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::SageMaker::UserProfile"
+    ]
+    assert {r["ResourceStatus"] for r in profiles} == {"CREATE_COMPLETE"}
+    assert sorted(r["PhysicalResourceId"].rsplit("/", 1)[1] for r in profiles) == sorted(
+        p.name for p in config.studio.user_profiles
+    )
