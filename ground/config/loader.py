@@ -161,6 +161,7 @@ def load_environments(
     configs = {name: load_environment_config(config_dir / f"{name}.yaml") for name in available}
     registries = {config.prefix: config.account for config in configs.values()}
     models = load_models(config_dir, available)
+    teams = {model.team for model, _ in models.values()}
     loaded = []
     problems = []
     for name in names:
@@ -182,7 +183,7 @@ def load_environments(
                 )
             except ConfigError as error:
                 problems.append(str(error))
-        problems += studio_problems(config.studio, config.production, path, deployments)
+        problems += studio_problems(config.studio, config.production, path, teams)
         loaded.append(Environment(config, path, tuple(deployments)))
     if problems:
         raise ConfigError("\n".join(problems))

@@ -8,7 +8,7 @@ production data (data scientists work in the environments before it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -135,21 +135,18 @@ class StudioConfig(Section):
 
 
 def studio_problems(
-    studio: StudioConfig,
-    production: bool,
-    path: Path,
-    deployments: Sequence[ModelDeployment],
+    studio: StudioConfig, production: bool, path: Path, teams: Collection[str]
 ) -> list[str]:
-    """What the environment's models make wrong in its studio section (one line each)."""
+    """What is wrong in an environment's studio section given the models' `teams` (one line
+    each). A team with no model in this environment is fine: its profiles reach no data."""
     if production and studio.user_profiles:
         return [
             f"{path}: studio.user_profiles: a production environment gives no Studio user "
             "access to its data; declare profiles in the environments before it"
         ]
-    teams = sorted({d.model.team for d in deployments})
     return [
-        f"{path}: studio.user_profiles.{index}.team: {profile.team} owns no model hosted "
-        f"here (teams: {', '.join(teams) or 'none'})"
+        f"{path}: studio.user_profiles.{index}.team: no model in config/models/ belongs to "
+        f"team {profile.team} (teams: {', '.join(sorted(teams)) or 'none'})"
         for index, profile in enumerate(studio.user_profiles)
         if profile.team not in teams
     ]

@@ -74,7 +74,7 @@ def test_synth_with_pins_passes_every_compliance_pack(pinned: PinnedSynth) -> No
 def test_every_pinned_model_gets_its_three_stacks_in_every_environment(pinned) -> None:
     stacks = pinned.assembly.template_paths()
     for env in PINNED:
-        expected = {"data", "network"} | {
+        expected = {"data", "network", "studio"} | {
             f"{model}-{kind}" for model in MODELS for kind in ("training", "serving", "monitoring")
         }
         assert {name for e, name in stacks if e == env} == expected, env
@@ -85,6 +85,7 @@ def test_an_unpinned_model_gets_training_only_and_the_synth_says_so(pinned) -> N
     assert {name for env, name in stacks if env == UNPINNED} == {
         "data",
         "network",
+        "studio",
         f"{MODEL}-training",
     }
     note = f"sagestack: {UNPINNED}: no package pinned for {MODEL}: no endpoint, no serving or "

@@ -18,6 +18,7 @@ def test_second_synth_is_byte_identical(assembly: Assembly, tmp_path: Path) -> N
     assert {name for _, name in first_paths} == {
         "data",
         "network",
+        "studio",
         *(f"{model}-training" for model in ("cancer", "wine", "diabetes")),
     }
     for key, path in first_paths.items():
