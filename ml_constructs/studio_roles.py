@@ -140,7 +140,10 @@ def allow_studio(role: PlatformRole, studio: StudioScope) -> None:
 def grant_models(
     role: PlatformRole, models: Sequence[ModelGrant], key_arn: str, approve: bool
 ) -> None:
-    """The persona's statements on its models; `approve` adds package approval and alarms."""
+    """The persona's statements on its models; `approve` adds package approval and alarms.
+    A profile whose team has no model in the environment gets none: the domain only."""
+    if not models:
+        return
     stack = Stack.of(role)
     allow_objects(role, stack, [access for model in models for access in model.objects])
     role.allow(["kms:Decrypt", "kms:DescribeKey"], [key_arn], sid="ReadPlatformData")
@@ -187,10 +190,9 @@ def grant_models(
         ],
         sid="ReadOwnEndpointNames",
     )
-    alarms = (
-        []
-        if not approve
-        else [
+    wildcards = [*executions, *versions]
+    if approve:
+        alarms = [
             stack.format_arn(
                 service="cloudwatch",
                 resource="alarm",
@@ -199,15 +201,14 @@ def grant_models(
             )
             for m in models
         ]
-    )
-    if approve:
         role.allow(["sagemaker:UpdateModelPackage"], versions, sid="ApproveOwnPackages")
         role.allow(
             ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
             alarms,
             sid="ReadOwnAlarms",
         )
-    for pattern in (*executions, *versions, *alarms):
+        wildcards += alarms
+    for pattern in wildcards:
         acknowledge(
             role.policy, STUDIO_EXECUTIONS_AND_VERSIONS, f"Resource::{nag_id(stack, pattern)}"
         )
