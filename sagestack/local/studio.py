@@ -258,6 +258,17 @@ def _run(args: argparse.Namespace) -> int:
             f"the emulator has no {args.env} platform yet: run `sagestack demo --keep` (or "
             "`sagestack local deploy` and `sagestack local pipeline run`) for the notebooks' data"
         )
+    try:
+        return _serve_studio(args, server, deployment)
+    except KeyboardInterrupt:
+        print("stopped")
+        return 130
+
+
+def _serve_studio(
+    args: argparse.Namespace, server: emulator.Emulator, deployment: ModelDeployment
+) -> int:
+    """The model's endpoint and JupyterLab, until JupyterLab stops or Ctrl-C."""
     with _model_endpoint(server, deployment) as endpoint:
         if endpoint is not None:
             print(f"{deployment.endpoint_name} served at {endpoint.url} (InvokeEndpoint)")
@@ -277,8 +288,6 @@ def _run(args: argparse.Namespace) -> int:
         print("press Ctrl-C to stop JupyterLab (the emulator keeps running)")
         try:
             studio.process.wait()
-        except KeyboardInterrupt:
-            print("stopping")
         finally:
             studio.stop()
     return 0
