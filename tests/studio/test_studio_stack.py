@@ -18,6 +18,7 @@ import pytest
 
 from ground.config import Environment, ModelDeployment, load_environments
 from ground.config.studio import DEFAULT_ROLE, UserProfileConfig, granted_models
+from ground.contract.templates import StackResources, assembly_findings
 from ground.layout import (
     ARTIFACTS,
     MODELS_PREFIX,
@@ -375,3 +376,21 @@ def test_a_missing_deny_is_caught(studio) -> None:
     assert statement_problems(kept, allowed, domain_id, "dev") == [
         "no statement denies sagemaker:CreateEndpoint"
     ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_domain_and_profiles_pass_the_sagemaker_contract(studio, env: str) -> None:
+    """CreateDomain and CreateUserProfile as CloudFormation will call them: no finding, and
+    a value SageMaker would refuse is named."""
+    config = LOADED[env].config
+    resources = studio[env]["Resources"]
+    stack = StackResources(f"{config.prefix}-studio", config.region, config.account, resources)
+    assert assembly_findings([stack]) == []
+    broken = copy.deepcopy(resources)
+    _, domain = domain_of({"Resources": broken})
+    domain["Properties"]["DefaultUserSettings"]["StudioWebPortalSettings"]["HiddenAppTypes"] = [
+        "Spreadsheets"
+    ]
+    stack = StackResources(stack.stack_name, config.region, config.account, broken)
+    (finding,) = assembly_findings([stack])
+    assert "CreateDomain" in str(finding) and "HiddenAppTypes" in str(finding)
