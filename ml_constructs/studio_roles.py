@@ -38,7 +38,9 @@ DENIED_TO_EVERY_USER = [
     "sagemaker:CreateModel",
 ]
 # List calls without resource-level permissions (Service Authorization Reference, "Actions
-# defined by Amazon SageMaker"): they return names and states, never data.
+# defined by Amazon SageMaker AI",
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html):
+# they return names and states, never data.
 LISTS = ["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListModelPackages"]
 
 
@@ -105,8 +107,8 @@ def allow_studio(role: PlatformRole, studio: StudioScope) -> None:
     allowed_apps = [
         _sagemaker_arn(stack, "app", f"{domain}/*/{APP_ARN_TYPES[app]}/*") for app in studio.apps
     ]
-    # Instance types are limited by the sagemaker:InstanceTypes condition key of CreateApp
-    # (Service Authorization Reference, "Condition keys for Amazon SageMaker").
+    # Instance types are limited by the sagemaker:InstanceTypes condition key of CreateApp,
+    # and the app type by the app ARN `app/<domain>/<owner>/<type>/<name>` (same reference).
     role.allow(
         ["sagemaker:CreateApp"],
         allowed_apps,

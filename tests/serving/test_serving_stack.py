@@ -97,7 +97,7 @@ def test_an_unpinned_model_gets_training_only_and_the_synth_says_so(pinned) -> N
 def test_stacks_are_named_and_tagged_after_their_model(pinned: PinnedSynth) -> None:
     for (env, name), _ in pinned.assembly.template_paths().items():
         template = pinned.raw(env, name)
-        model = name.rsplit("-", 1)[0] if name not in ("data", "network") else None
+        model = name.rsplit("-", 1)[0] if name not in ("data", "network", "studio") else None
         for logical_id, resource in template["Resources"].items():
             tags = resource.get("Properties", {}).get("Tags")
             if not tags:
