@@ -76,6 +76,29 @@ def batch_prefix(model: str) -> str:
     return f"{BATCH_PREFIX}{model}/"
 
 
+GROUND_TRUTH_PREFIX = "ground-truth/"
+
+
+def ground_truth_prefix(model: str) -> str:
+    """Where a model's ground-truth labels land for its model-quality monitor, in hour folders
+    yyyy/mm/dd/hh/ as Model Monitor reads them (model-monitor-model-quality-merge.html)."""
+    return f"{GROUND_TRUTH_PREFIX}{model}/"
+
+
+# A training run's folders under models/<pipeline>/<execution id>/: the data-quality baseline
+# preprocess.py writes, and evaluate.py's report with the model-quality baseline constraints.
+RUN_BASELINE = "baseline"
+RUN_EVALUATION = "evaluation"
+MODEL_QUALITY_CONSTRAINTS_FILE = "model_quality_constraints.json"
+
+
+def model_quality_constraints_uri(baseline_uri: str) -> str:
+    """The model-quality constraints of the run whose data-quality baseline folder is
+    `baseline_uri` (`.../<execution>/baseline/` -> `.../<execution>/evaluation/...`)."""
+    run = baseline_uri.rstrip("/").removesuffix(RUN_BASELINE)
+    return f"{run}{RUN_EVALUATION}/{MODEL_QUALITY_CONSTRAINTS_FILE}"
+
+
 # A Model Monitor baseline is a folder holding these two files (preprocess.py writes them).
 BASELINE_STATISTICS_FILE = "statistics.json"
 BASELINE_CONSTRAINTS_FILE = "constraints.json"

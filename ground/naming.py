@@ -22,7 +22,9 @@ ROLE_SUFFIXES = (
     "-training-job",
     "-batch-transform",
     "-batch-schedule",
-    "-model-monitor",
+    "-data-quality",
+    "-model-quality",
+    "-retrain",
     "-model",
 )
 # (what, longest suffix after the model prefix, limit) for the names that are tight.
@@ -98,3 +100,20 @@ def length_problems(prefix: str, endpoint: str) -> list[str]:
     if len(endpoint) > 63:
         problems.append(f"the endpoint name {endpoint} is longer than 63 characters")
     return problems
+
+
+# A model's Model Monitor schedules, by kind: `<prefix>-<kind>`, with rules and alarms
+# `<prefix>-<short>-violations` and `<prefix>-<short>-failed`.
+DATA_QUALITY = "data-quality"
+MODEL_QUALITY = "model-quality"
+MONITOR_SHORT_NAMES = {DATA_QUALITY: "dq", MODEL_QUALITY: "mq"}
+
+
+def monitor_rule_name(prefix: str, kind: str, outcome: str) -> str:
+    """`<prefix>`, `data-quality`, `violations` -> `<prefix>-dq-violations`."""
+    return f"{prefix}-{MONITOR_SHORT_NAMES[kind]}-{outcome}"
+
+
+def new_data_rule_name(prefix: str) -> str:
+    """The rule that matches new raw data of a model (a retraining signal)."""
+    return f"{prefix}-new-data"

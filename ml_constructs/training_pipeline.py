@@ -76,6 +76,7 @@ class TrainingPipeline(Construct):
         code_object = code.bucket.arn_for_objects(code.s3_object_key)
         self.raw_bucket_name = raw = explicit_bucket_name(raw_bucket)
         self.raw_prefix = raw_data_prefix(model.name)
+        self.raw_data_uri = f"s3://{raw}/{self.raw_prefix}"
         artifacts = explicit_bucket_name(artifacts_bucket)
         runs = [f"{pipeline_name(prefix, kind)}/" for kind in kinds]
         access = JobAccess(key, network, [code_object], deployment.training.assets_key_arn)
@@ -121,7 +122,7 @@ class TrainingPipeline(Construct):
         definitions = training_pipeline_definitions(
             TrainingPipelineSpec(
                 deployment=deployment,
-                raw_data_uri=f"s3://{raw}/{self.raw_prefix}",
+                raw_data_uri=self.raw_data_uri,
                 artifacts_bucket=artifacts,
                 security=JobSecurity(
                     kms_key_id=key.key_arn,

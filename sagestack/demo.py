@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,25 @@ from ground.layout import artifacts_bucket_name
 from ground.naming import BATCH_TRANSFORM, TRAINING, pipeline_name
 from sagestack import cli
 from sagestack.aws_clients import contract_client
+from sagestack.demo_watch import (
+    SHIFT_STANDARD_DEVIATIONS,
+    SHIFTED_COLUMN,
+    WATCHED,
+    monitor,
+    send,
+    shifted,
+    watch_in_dev,
+)
 from sagestack.local import emulator
 from sagestack.local.deploy import deploy, describe_gaps
-from sagestack.local.deployed_model import download_served_model
+from sagestack.local.deployed_model import download_served_model, served_capture
 from sagestack.local.endpoint import LocalEndpoint, start_endpoint
+from sagestack.local.event_routing import PipelineStart
+from sagestack.local.monitor import MonitorRun, next_run_time
+from sagestack.local.monitor_commands import emulator_clients
 from sagestack.local.pipeline.commands import seed_input
-from sagestack.local.pipeline.executor import ExecutionResult, Executor
-from sagestack.local.pipeline.registry import ModelRegistry
+from sagestack.local.pipeline.deployed import deployed_definition, run_deployed_pipeline
+from sagestack.local.pipeline.executor import ExecutionResult
 from sagestack.promotion.candidate import package_baseline
 from sagestack.promotion.pin import pin_path, rewrite_pin
 from sagestack.storage import S3Storage
@@ -93,6 +106,7 @@ class DemoState:
     server: emulator.Emulator | None = None
     storage: S3Storage | None = None
     staging: Environment | None = None  # staging's config once the promotion pinned it
+    watched: list[MonitorRun] = field(default_factory=list)  # the monitoring runs of WATCHED
     printing: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -174,35 +188,37 @@ def deploy_platform(state: DemoState, config_dir: Path = CONFIG_DIR) -> None:
     print("  " + describe_gaps(gaps).replace("\n", "\n  "))
 
 
-def deployed_definition(state: DemoState, name: str) -> dict:
-    described = state.client("sagemaker").describe_pipeline(PipelineName=name)
-    return json.loads(described["PipelineDefinition"])
-
-
-def run_deployed_pipeline(state: DemoState, run: ModelRun, kind: str) -> ExecutionResult:
-    """The definition CloudFormation deployed for the model's `kind` pipeline, run locally."""
+def run_pipeline(
+    state: DemoState, run: ModelRun, name: str, parameters: dict[str, str] | None = None
+) -> ExecutionResult:
+    """The definition CloudFormation deployed for pipeline `name`, run locally."""
     assert state.storage is not None
-    name = pipeline_name(run.prefix, kind)
     say = state.echo(run.name)
     say(f"running the deployed definition of {name} locally")
-    result = Executor(
-        deployed_definition(state, name),
-        pipeline_name=name,
+    result = run_deployed_pipeline(
+        state.client("sagemaker"),
+        state.storage,
+        name,
         region=state.region,
         account=state.environment.config.account,
-        storage=state.storage,
-        registry=ModelRegistry(state.client("sagemaker")),
         workdir=state.work_dir / "pipeline-runs",
+        parameters=parameters,
         echo=say,
-    ).run({})
+    )
     if not result.succeeded:
         raise DemoError(f"step {result.failed_step}: {result.failure_reason}", result.failure_log)
     return result
 
 
+def run_model_pipeline(state: DemoState, run: ModelRun, kind: str) -> ExecutionResult:
+    """The model's `kind` pipeline as deployed, run locally with its defaults."""
+    return run_pipeline(state, run, pipeline_name(run.prefix, kind))
+
+
 def input_location(state: DemoState, name: str) -> str:
     """The default of a deployed pipeline's InputDataUrl parameter."""
-    parameters = {p["Name"]: p for p in deployed_definition(state, name)["Parameters"]}
+    definition = deployed_definition(state.client("sagemaker"), name)
+    parameters = {p["Name"]: p for p in definition["Parameters"]}
     return str(parameters["InputDataUrl"]["DefaultValue"])
 
 
@@ -216,7 +232,7 @@ def upload_data(state: DemoState) -> None:
 
 
 def train(state: DemoState, run: ModelRun) -> None:
-    run.execution = run_deployed_pipeline(state, run, TRAINING)
+    run.execution = run_model_pipeline(state, run, TRAINING)
     if not run.execution.model_package_arn:
         raise DemoError("the pipeline succeeded but registered no model package")
 
@@ -245,6 +261,9 @@ def pinned_config_dir(state: DemoState) -> Path:
         )
         model_file.write_text(text)
         print(f"  {run.name}: dev pins {arn} (baseline {baseline}) in {model_file}")
+    watched = target / "models" / f"{WATCHED}.yaml"
+    watch_in_dev(watched, ENVIRONMENT)
+    print(f"  {WATCHED}: dev serves it from an instance variant, captured and monitored")
     return target
 
 
@@ -273,15 +292,20 @@ def serve(state: DemoState, run: ModelRun) -> None:
     )
     with tarfile.open(artifact) as archive:
         contents = archive.getnames()
-    run.endpoint = start_endpoint(artifact, in_process=False, endpoint_name=name)
+    assert state.server is not None
+    capture = served_capture(state.client("sagemaker"), name, state.region, state.server.url)
+    run.endpoint = start_endpoint(artifact, in_process=False, endpoint_name=name, capture=capture)
+    captured = ""
+    if capture is not None:
+        captured = f"; captures {capture.sampling_percentage}% to {capture.destination}"
     state.echo(run.name)(
         f"{name} at {run.endpoint.url}, serving model.tar.gz "
-        f"({', '.join(sorted(contents))}) with its own code/inference.py"
+        f"({', '.join(sorted(contents))}) with its own code/inference.py{captured}"
     )
 
 
-def test_rows(state: DemoState, run: ModelRun) -> list[str]:
-    """A few rows of the model's test split, features only (the target comes first)."""
+def test_rows(state: DemoState, run: ModelRun, count: int | None = INVOCATION_ROWS) -> list[str]:
+    """Rows of the model's test split (`count`; None: all), features only (target first)."""
     assert state.storage is not None
     config = state.environment.config
     bucket = artifacts_bucket_name(config.prefix, config.account, state.region)
@@ -292,19 +316,25 @@ def test_rows(state: DemoState, run: ModelRun) -> list[str]:
     split = _download(
         state, f"s3://{bucket}/{sorted(keys)[-1]}", state.work_dir / "test" / run.name
     )
-    rows = split.read_text(encoding="utf-8").strip().splitlines()[1 : 1 + INVOCATION_ROWS]
+    rows = split.read_text(encoding="utf-8").strip().splitlines()[1:]
+    rows = rows[:count] if count is not None else rows
     return [row.split(",", 1)[1] for row in rows]
 
 
-def invoke(state: DemoState, run: ModelRun) -> None:
+def runtime_client(state: DemoState, run: ModelRun) -> Any:
+    """boto3's sagemaker-runtime, pointed at the model's local endpoint."""
     assert run.endpoint is not None
-    runtime = contract_client(
+    return contract_client(
         "sagemaker-runtime",
         state.region,
         endpoint_url=run.endpoint.url,
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+def invoke(state: DemoState, run: ModelRun) -> None:
+    runtime = runtime_client(state, run)
     run.rows = test_rows(state, run)
     response = runtime.invoke_endpoint(
         EndpointName=run.deployment.endpoint_name,
@@ -328,7 +358,7 @@ def batch(state: DemoState, run: ModelRun) -> None:
     rows_file.write_text("\n".join(run.rows), encoding="utf-8")
     name = pipeline_name(run.prefix, BATCH_TRANSFORM)
     state.storage.upload_file(rows_file, f"{input_location(state, name).rstrip('/')}/demo.csv")
-    result = run_deployed_pipeline(state, run, BATCH_TRANSFORM)
+    result = run_model_pipeline(state, run, BATCH_TRANSFORM)
     output_uri = result.steps[-1].detail
     run.batch_outputs = state.storage.list_keys(output_uri)
     state.echo(run.name)(f"predictions written under {output_uri}: {', '.join(run.batch_outputs)}")
@@ -351,6 +381,43 @@ def promote_to_staging(state: DemoState) -> None:
     if outcome != 0:
         raise DemoError(f"promotion of {PROMOTED} to {STAGING} was refused; the gates say why")
     state.staging = load_environment(STAGING, state.config_dir)
+
+
+def watch(state: DemoState) -> None:
+    """Held-out traffic, a clean data-quality run; shifted traffic, drift found, retraining
+    started by the deployed rule; more drift in the same hour, and the guard holds."""
+    assert state.server is not None
+    run = state.models[WATCHED]
+    say = state.echo(WATCHED)
+    runtime, endpoint = runtime_client(state, run), run.deployment.endpoint_name
+    clients = emulator_clients(state.server, state.region)
+    at = next_run_time(datetime.now(UTC))
+
+    def start(target: PipelineStart) -> ExecutionResult:
+        return run_pipeline(state, run, target.pipeline_name, target.parameters)
+
+    rows = test_rows(state, run, count=None)
+    send(runtime, endpoint, rows)
+    say(f"{len(rows)} requests of held-out rows; the schedule's run at {at:%H:%M} UTC:")
+    clean = monitor(clients, run.deployment, at, start, say)
+    if clean.violations or clean.executions:
+        raise DemoError(f"held-out traffic raised violations: {clean.report_uri}")
+    send(runtime, endpoint, shifted(rows, SHIFTED_COLUMN, SHIFT_STANDARD_DEVIATIONS))
+    say(f"{len(rows)} more, feature {SHIFTED_COLUMN} moved {SHIFT_STANDARD_DEVIATIONS:g} sd:")
+    drifted = monitor(clients, run.deployment, at, start, say)
+    retrained = [result for _, result in drifted.executions if result.model_package_arn]
+    if not drifted.violations or not retrained:
+        raise DemoError(f"drift did not retrain {WATCHED}: {drifted.report_uri}")
+    package = state.client("sagemaker").describe_model_package(
+        ModelPackageName=retrained[0].model_package_arn
+    )
+    say(f"retrained package {package['ModelPackageArn']}: {package['ModelApprovalStatus']}")
+    send(runtime, endpoint, shifted(rows, SHIFTED_COLUMN, SHIFT_STANDARD_DEVIATIONS))
+    say("still drifting, the run again (the guard allows one retraining a day):")
+    held = monitor(clients, run.deployment, at, start, say)
+    if held.executions:
+        raise DemoError(f"the guard let a second retraining through: {held.report_uri}")
+    state.watched = [clean, drifted, held]
 
 
 def report(state: DemoState) -> None:
@@ -411,6 +478,8 @@ def lifecycle(state: DemoState) -> None:
         each_model(state, batch)
     with phase(f"promote {PROMOTED} to staging (gates, pin, cdk diff)"):
         promote_to_staging(state)
+    with phase(f"watch {WATCHED}: capture, data-quality monitor, drift, retraining (guarded)"):
+        watch(state)
     with phase("evaluation"):
         report(state)
 

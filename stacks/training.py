@@ -10,7 +10,10 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ground.config import ModelDeployment
+from ground.naming import monitor_rule_name, new_data_rule_name
+from ml_constructs.pipeline.training_definition import INPUT_DATA_PARAMETER
 from ml_constructs.platform_role import PlatformRole
+from ml_constructs.retrain_guard import RetrainGuard
 from ml_constructs.role_target import RoleTarget
 from ml_constructs.training_pipeline import TrainingPipeline
 from stacks.data import DataStack
@@ -50,48 +53,75 @@ class TrainingStack(Stack):
         self.pipeline_names = list(self.pipeline.pipelines)
         self.model_package_group_name = self.pipeline.model_package_group_name
         self.pipeline_definition = self.pipeline.pipeline_definition
-        self._add_triggers()
+        self._add_triggers(data)
         self._add_alerts(data)
 
-    def _add_triggers(self) -> None:
-        """A schedule and/or new raw data start the training pipeline (the tuning one when
-        `training.tuning.enabled`) with its default parameters."""
+    def _add_triggers(self, data: DataStack) -> None:
+        """What starts the training pipeline (the tuning one when `training.tuning.enabled`).
+
+        A schedule starts it directly. New raw data and monitoring violations are signals
+        that retrain it through the guard (at most `guard.max_runs` per `guard.window_hours`),
+        on the raw data it was defined with.
+        """
         triggers = self.deployment.training.triggers
-        rules: dict[str, dict] = {}
-        if triggers.schedule:
-            rules["Schedule"] = {"schedule": events.Schedule.expression(triggers.schedule)}
-        if triggers.on_new_data:
-            # The data stack turns EventBridge notifications on for the raw bucket.
-            rules["NewRawData"] = {
-                "event_pattern": events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [self.pipeline.raw_bucket_name]},
-                        "object": {"key": [{"prefix": self.pipeline.raw_prefix}]},
-                    },
-                )
-            }
-        if not rules:
-            return
-        role = PlatformRole(
-            self,
-            "TriggerRole",
-            role_name=f"{self.deployment.prefix}-training-trigger",
-            assumed_by=EVENTS,
-            description="EventBridge: starts the training pipeline on its schedule or new data",
-        )
         started = self.pipeline.triggered
-        role.allow(["sagemaker:StartPipelineExecution"], [started.pipeline_arn])
-        target = RoleTarget(started.pipeline_arn, role.immutable)
-        for name, settings in rules.items():
+        prefix = self.deployment.prefix
+        if triggers.schedule:
+            role = PlatformRole(
+                self,
+                "TriggerRole",
+                role_name=f"{prefix}-training-trigger",
+                assumed_by=EVENTS,
+                description="EventBridge: starts the training pipeline on its schedule",
+            )
+            role.allow(["sagemaker:StartPipelineExecution"], [started.pipeline_arn])
             events.Rule(
                 self,
-                f"{name}Trigger",
-                description=f"Starts {started.pipeline_name}: {name}",
-                targets=[target],
-                **settings,
+                "ScheduleTrigger",
+                description=f"Starts {started.pipeline_name} on its schedule",
+                schedule=events.Schedule.expression(triggers.schedule),
+                targets=[RoleTarget(started.pipeline_arn, role.immutable)],
             )
+        signals = []
+        if triggers.on_new_data:
+            signals.append(self._new_data_rule())
+        if triggers.on_drift:
+            # Rules of the monitoring stack, by name: the guard counts their matches.
+            signals += [
+                monitor_rule_name(prefix, kind, "violations")
+                for kind in self.deployment.monitor_kinds()
+            ]
+        if signals:
+            self.retrain_guard = RetrainGuard(
+                self,
+                "RetrainGuard",
+                prefix=prefix,
+                signal_rules=signals,
+                config=triggers.guard,
+                pipeline_arn=started.pipeline_arn,
+                parameters={INPUT_DATA_PARAMETER: self.pipeline.raw_data_uri},
+                topic=data.alerts_topic,
+            )
+
+    def _new_data_rule(self) -> str:
+        """A signal rule on objects created under the model's raw prefix (the data stack turns
+        EventBridge notifications on for the raw bucket); no target: the guard counts it."""
+        name = new_data_rule_name(self.deployment.prefix)
+        events.Rule(
+            self,
+            "NewRawData",
+            rule_name=name,
+            description=f"New raw data of {self.deployment.name}: a retraining signal",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.pipeline.raw_bucket_name]},
+                    "object": {"key": [{"prefix": self.pipeline.raw_prefix}]},
+                },
+            ),
+        )
+        return name
 
     def _add_alerts(self, data: DataStack) -> None:
         """Pipeline executions ending, and failed jobs of this pipeline, go to the alerts topic."""

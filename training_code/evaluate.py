@@ -22,6 +22,17 @@ serve it), so this script is the same for every family. Outputs in
   report.html       one page with the figures and the numbers (images embedded), and the PNGs:
                     binary roc_curve, pr_curve, confusion_matrix; multiclass confusion_matrix;
                     regression residuals (against the prediction) and residual_histogram
+  model_quality_constraints.json
+                    Model Monitor's model-quality constraints ({"version": 0.0,
+                    "<problem>_constraints": {metric: {"threshold", "comparison_operator"}}},
+                    binary_classification_constraints, multiclass_classification_constraints
+                    or regression_constraints): the test-split metrics loosened by the relative
+                    --quality-tolerance t (default 0.1). The operator names the violation, as in
+                    the constraints Model Monitor's baselining job suggests: binary auc,
+                    accuracy, f1, precision, recall and multiclass accuracy, weighted_f1,
+                    weighted_precision, weighted_recall are violated LessThanThreshold
+                    value - t*|value|; regression mae and rmse GreaterThanThreshold
+                    value + t*|value|, r2 LessThanThreshold value - t*|value|.
 The pipeline's quality gate reads `<layout>.<metric>.value` (JsonGet).
 """
 
@@ -59,6 +70,18 @@ skm: Any = importlib.import_module("sklearn.metrics")
 CURVE_POINTS = 101
 # The objective each problem type's cross-validation reports (the tuning objective's metric).
 CV_METRIC = {BINARY: "auc", MULTICLASS: "accuracy", REGRESSION: "rmse"}
+CONSTRAINTS_FILE = "model_quality_constraints.json"
+# The metrics a model-quality monitor checks, and whether a larger value is better.
+MONITORED_METRICS = {
+    BINARY: {"auc": True, "accuracy": True, "f1": True, "precision": True, "recall": True},
+    MULTICLASS: {
+        "accuracy": True,
+        "weighted_f1": True,
+        "weighted_precision": True,
+        "weighted_recall": True,
+    },
+    REGRESSION: {"mae": False, "rmse": False, "r2": True},
+}
 
 
 def parse_args(argv: list[str] | None = None) -> Any:
@@ -76,9 +99,17 @@ def parse_args(argv: list[str] | None = None) -> Any:
     parser.add_argument("--cv-folds", type=int, default=0, help="k-fold CV on train (0: none)")
     parser.add_argument("--bootstrap", type=int, default=30, help="resamples for std devs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quality-tolerance",
+        type=float,
+        default=0.1,
+        help="relative slack of the model-quality constraints' thresholds",
+    )
     args = parser.parse_args(argv)
     if args.cv_folds == 1 or args.cv_folds < 0:
         raise JobError(f"--cv-folds must be 0 (none) or at least 2, got {args.cv_folds}")
+    if not 0 <= args.quality_tolerance < 1:
+        raise JobError(f"--quality-tolerance must be in [0, 1), got {args.quality_tolerance}")
     return args
 
 
@@ -262,6 +293,25 @@ def _layout(
     return metrics, dataset
 
 
+def quality_constraints(
+    problem_type: str, metrics: dict[str, Any], tolerance: float
+) -> dict[str, Any]:
+    """Model Monitor's model-quality constraints from the test-split metrics (the layout's
+    {"value", ...} pairs): each monitored metric may worsen by `tolerance` of its value."""
+    checks = {}
+    for name, larger_is_better in MONITORED_METRICS[problem_type].items():
+        value = float(metrics[name]["value"])
+        slack = tolerance * abs(value)
+        checks[name] = {
+            "threshold": value - slack if larger_is_better else value + slack,
+            "comparison_operator": "LessThanThreshold"
+            if larger_is_better
+            else "GreaterThanThreshold",
+        }
+    key = LAYOUTS[problem_type].removesuffix("_metrics") + "_constraints"
+    return {"version": 0.0, key: checks}
+
+
 def cross_validate(loaded: LoadedModel, train_dir: Path, folds: int, seed: int) -> dict[str, Any]:
     """The k-fold objective of the model's hyperparameters on the train split, refitted by the
     family's train.py (beside this script in the job's code)."""
@@ -334,10 +384,12 @@ def main(argv: list[str] | None = None) -> None:
     (args.output_dir / "evaluation.json").write_text(json.dumps(result, indent=1))
     write_report(result, args.output_dir, data)
     layout = result[LAYOUTS[data.problem_type]]
+    constraints = quality_constraints(data.problem_type, layout, args.quality_tolerance)
+    (args.output_dir / CONSTRAINTS_FILE).write_text(json.dumps(constraints, indent=1))
     headline = {BINARY: "auc", MULTICLASS: "accuracy", REGRESSION: "rmse"}[data.problem_type]
     print(
         f"test {headline}={layout[headline]['value']:.4f}; wrote "
-        f"{args.output_dir}/evaluation.json and report.html"
+        f"{args.output_dir}/evaluation.json, report.html and {CONSTRAINTS_FILE}"
     )
 
 

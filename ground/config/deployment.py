@@ -22,7 +22,13 @@ from ground.config.model import HyperparameterValue, ModelConfig
 from ground.config.monitoring import MonitoringConfig
 from ground.config.serving import ServingConfig
 from ground.config.training import TrainingConfig
-from ground.layout import ARTIFACTS_BUCKET, model_run_prefixes, monitoring_prefix, split_s3_uri
+from ground.layout import (
+    ARTIFACTS_BUCKET,
+    model_quality_constraints_uri,
+    model_run_prefixes,
+    monitoring_prefix,
+    split_s3_uri,
+)
 from ground.problems import PROBLEM_TYPES, ProblemType
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
@@ -141,6 +147,23 @@ class ModelDeployment:
             return None
         return pin.group_name.removesuffix(f"-{self.model.name}")
 
+    def model_quality_constraints_uri(self) -> str | None:
+        """The pinned run's model-quality constraints, beside its data-quality baseline."""
+        pin = self.serving.model
+        if pin is None or not pin.baseline_uri:
+            return None
+        return model_quality_constraints_uri(pin.baseline_uri)
+
+    def monitor_kinds(self) -> list[str]:
+        """The Model Monitor schedules this model gets (ground.naming kinds): data quality
+        when enabled, model quality when enabled with a pinned run's constraints to read."""
+        if self.serving.model is None:
+            return []
+        kinds = [naming.DATA_QUALITY] if self.monitoring.model_monitor.enabled else []
+        if self.monitoring.model_quality.enabled and self.model_quality_constraints_uri():
+            kinds.append(naming.MODEL_QUALITY)
+        return kinds
+
     def monitor_baseline_uri(self) -> str:
         """What Model Monitor compares traffic with: the override, else the pin's baseline."""
         override = self.monitoring.model_monitor.baseline_uri
@@ -185,6 +208,7 @@ def deploy(
     problems = [
         *(_pin_problems(deployment, registries) if check_pin else []),
         *(_monitor_problems(deployment) if check_pin else []),
+        *(_model_quality_problems(deployment) if check_pin else []),
         *_production_problems(deployment),
         *_name_problems(deployment),
     ]
@@ -270,6 +294,27 @@ def _monitor_problems(deployment: ModelDeployment) -> list[str]:
         return [
             f"{field}: baseline {uri} is not a folder of model {deployment.name} (in "
             f"s3://{bucket}/: {', '.join(own)}); name its own run's baseline/ folder"
+        ]
+    return []
+
+
+def _model_quality_problems(deployment: ModelDeployment) -> list[str]:
+    """The model-quality monitor scores captured predictions against the pinned run's
+    constraints (model_quality_constraints_uri): it needs captures and a run to read."""
+    if not deployment.monitoring.model_quality.enabled or deployment.serving.model is None:
+        return []
+    where = f"{deployment.model_file}: environments.{deployment.environment.name}.monitoring."
+    where += "model_quality.enabled"
+    if deployment.serving.is_serverless:
+        return [
+            f"{where}: serverless endpoints capture no predictions to score; set it to false "
+            "or serve from an instance variant"
+        ]
+    if deployment.model_quality_constraints_uri() is None:
+        return [
+            f"{deployment.pin_field('model.baseline_uri')}: the pin names no training run, and "
+            "the model-quality monitor reads the run's model_quality_constraints.json; pin with "
+            "`sagestack promote`, or set monitoring.model_quality.enabled to false"
         ]
     return []
 

@@ -35,15 +35,60 @@ class TuningSettings(Section):
         return self
 
 
+class RetrainGuard(Section):
+    """At most `max_runs` retraining runs per `window_hours`, however many signals arrive.
+
+    The signals (new raw data, monitoring violations) are EventBridge rules; an alarm on the
+    sum of their MatchedEvents starts the pipeline when it goes into ALARM. An alarm only goes
+    into ALARM again after a whole period without signals, so with a period of
+    window / max_runs there are at most max_runs starts in any window.
+    """
+
+    max_runs: int = Field(default=1, ge=1, le=24)
+    window_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @model_validator(mode="after")
+    def _period_is_an_alarm_period(self) -> RetrainGuard:
+        # CloudWatch alarms: a period of 60 s or a multiple of it, and period x evaluation
+        # periods at most one day (86,400 s): PutMetricAlarm in the CloudWatch API Reference.
+        seconds = self.window_hours * 3600
+        if seconds % (60 * self.max_runs) or seconds // self.max_runs > MAX_ALARM_PERIOD:
+            raise ValueError(
+                f"window_hours / max_runs ({self.window_hours} / {self.max_runs}) must be whole "
+                f"minutes and at most 24 hours: it is the period of the guard's alarm"
+            )
+        return self
+
+    @property
+    def period_seconds(self) -> int:
+        return self.window_hours * 3600 // self.max_runs
+
+
+MAX_ALARM_PERIOD = 86400
+
+
 class TriggersConfig(Section):
+    """What starts the model's training pipeline (the tuning one when tuning is enabled)."""
+
     schedule: ScheduleExpression | None = Field(
         default=None,
         description="EventBridge schedule expression, e.g. 'cron(0 3 ? * MON *)'; none when null.",
     )
     on_new_data: bool = Field(
         default=False,
-        description="Start the pipeline when new raw data lands in the model's prefix.",
+        description="Retrain when new raw data lands in the model's prefix (through the guard).",
     )
+    on_drift: bool = Field(
+        default=False,
+        description="Retrain when a Model Monitor run of the model finds violations (data or "
+        "model quality; through the guard).",
+    )
+    guard: RetrainGuard = RetrainGuard()
+
+    @property
+    def guarded(self) -> bool:
+        """Do signals (new data, drift) start retraining through the guard?"""
+        return self.on_new_data or self.on_drift
 
 
 class RetryConfig(Section):

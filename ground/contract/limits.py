@@ -84,6 +84,12 @@ AUTOSCALED_VARIANT_UPDATE = Limit(
     "as an Application Auto Scaling target",
     f"{GUIDE}endpoint-scaling-update.html",
 )
+HOURLY_MODEL_QUALITY_RUNTIME = Limit(
+    "hourly-model-quality-runtime",
+    "an hourly model-quality monitoring job's MaxRuntimeInSeconds may not exceed 1800: the "
+    "ground-truth merge job and the monitoring job share the hour",
+    f"{GUIDE}model-monitor-model-quality-schedule.html",
+)
 TABLE: tuple[Limit, ...] = (
     NESTED_CONDITION,
     FAIL_STEP_IS_A_LEAF,
@@ -94,7 +100,10 @@ TABLE: tuple[Limit, ...] = (
     LOCAL_STORAGE_KMS,
     SERVERLESS_EXCLUSIONS,
     AUTOSCALED_VARIANT_UPDATE,
+    HOURLY_MODEL_QUALITY_RUNTIME,
 )
+HOURLY_CRON = "cron(0 * ? * * *)"
+MAX_HOURLY_MODEL_QUALITY_RUNTIME = 1800
 
 # Families whose instances carry NVMe instance storage (EC2 "Instance store volumes"): a `d` in
 # the family suffix (c5d, m5d, r5d, m6id, g4dn, p3dn, p4d, ...) or a family that has it always.
@@ -335,6 +344,22 @@ def serverless_findings(
             detail = f"endpoint {endpoint_name} is serverless and has a Model Monitor schedule"
             found.append(_serverless(where, path, detail))
     return found
+
+
+def model_quality_schedule_findings(
+    where: str, schedule_expression: object, job_definition: Mapping[str, Any]
+) -> list[Finding]:
+    """An hourly model-quality schedule's job must fit in half the hour."""
+    runtime = _get(job_definition, "StoppingCondition.MaxRuntimeInSeconds")
+    if schedule_expression != HOURLY_CRON or not _known(runtime):
+        return []
+    if runtime <= MAX_HOURLY_MODEL_QUALITY_RUNTIME:
+        return []
+    limit = HOURLY_MODEL_QUALITY_RUNTIME
+    rule = f"is above {MAX_HOURLY_MODEL_QUALITY_RUNTIME} for an hourly schedule "
+    rule += f"[{limit.key}: {limit.page}]"
+    path = "StoppingCondition.MaxRuntimeInSeconds"
+    return [finding(where, "CreateModelQualityJobDefinition", path, rule, runtime)]
 
 
 def _serverless(where: str, path: str, detail: str) -> Finding:

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ground.contract.findings import Finding
-from ground.contract.limits import HostedModel, request_limit_findings, serverless_findings
+from ground.contract.limits import (
+    HostedModel,
+    model_quality_schedule_findings,
+    request_limit_findings,
+    serverless_findings,
+)
 from ground.contract.pipeline import ExecutionContext, definition_findings
 from ground.contract.service_model import request_findings
 from ground.contract.unknown import Unknown
@@ -167,10 +172,13 @@ def _resource_findings(
         yield from definition_findings(_unmarked(json.loads(body)), context)
 
 
-def _models(stacks: list[StackResources]) -> dict[str, HostedModel]:
-    """Models by logical id and by name, as endpoint config variants refer to them."""
-    found = {}
+def _models(stacks: list[StackResources]) -> dict[str, dict[str, HostedModel]]:
+    """Per stack name, the models an endpoint config of that stack may refer to: by logical
+    id (its own stack's: logical ids repeat across the stacks of each model) or by name."""
+    named: dict[str, HostedModel] = {}
+    by_stack: dict[str, dict[str, HostedModel]] = {}
     for stack in stacks:
+        own = by_stack.setdefault(stack.stack_name, {})
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") != "AWS::SageMaker::Model":
                 continue
@@ -180,10 +188,10 @@ def _models(stacks: list[StackResources]) -> dict[str, HostedModel]:
                 has_vpc=properties.get("VpcConfig") is not None,
                 isolated=properties.get("EnableNetworkIsolation") is True,
             )
-            found[logical_id] = model
+            own[logical_id] = model
             if isinstance(properties.get("ModelName"), str):
-                found[properties["ModelName"]] = model
-    return found
+                named[properties["ModelName"]] = model
+    return {name: {**named, **own} for name, own in by_stack.items()}
 
 
 def _model_key(reference: Any) -> str:
@@ -193,7 +201,43 @@ def _model_key(reference: Any) -> str:
     return str(reference)
 
 
+def _referenced_logical_id(value: Any) -> str | None:
+    """The logical id a value's first Fn::GetAtt or Ref names (through Fn::Select/Split)."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+        if "Ref" in value:
+            return str(value["Ref"])
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = _referenced_logical_id(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _monitoring_schedule_findings(stacks: list[StackResources]) -> Iterator[Finding]:
+    """Each model-quality schedule against the job definition it runs."""
+    for stack in stacks:
+        for resource in stack.resources.values():
+            if resource.get("Type") != "AWS::SageMaker::MonitoringSchedule":
+                continue
+            config = resource.get("Properties", {}).get("MonitoringScheduleConfig", {})
+            if config.get("MonitoringType") != "ModelQuality":
+                continue
+            referenced = _referenced_logical_id(config.get("MonitoringJobDefinitionName"))
+            definition = stack.resources.get(referenced or "", {})
+            where = f"{stack.stack_name}/{referenced} (AWS::SageMaker::ModelQualityJobDefinition)"
+            yield from model_quality_schedule_findings(
+                where,
+                config.get("ScheduleConfig", {}).get("ScheduleExpression"),
+                definition.get("Properties", {}),
+            )
+
+
 def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
+    yield from _monitoring_schedule_findings(stacks)
     models = _models(stacks)
     monitored = {
         resource.get("Properties", {}).get("EndpointName")
@@ -201,13 +245,12 @@ def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
         for resource in stack.resources.values()
         if resource.get("Type") == "AWS::SageMaker::MonitoringSchedule"
     }
-    configs = {
-        logical_id: resource.get("Properties", {})
-        for stack in stacks
-        for logical_id, resource in stack.resources.items()
-        if resource.get("Type") == "AWS::SageMaker::EndpointConfig"
-    }
     for stack in stacks:
+        configs = {
+            logical_id: resource.get("Properties", {})
+            for logical_id, resource in stack.resources.items()
+            if resource.get("Type") == "AWS::SageMaker::EndpointConfig"
+        }
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") != "AWS::SageMaker::Endpoint":
                 continue
@@ -224,7 +267,7 @@ def _cross_resource_findings(stacks: list[StackResources]) -> Iterator[Finding]:
                 where,
                 properties.get("EndpointName"),
                 {"ProductionVariants": variants},
-                models,
+                models[stack.stack_name],
                 {name for name in monitored if isinstance(name, str)},
             )
 

@@ -330,6 +330,11 @@ class ConditionStep:
         return self.options.apply({"Name": self.name, "Type": "Condition", "Arguments": arguments})
 
 
+def _json_source(uri: Value) -> dict:
+    """A MetricsSource of a JSON file."""
+    return {"ContentType": "application/json", "S3Uri": uri}
+
+
 @dataclass(frozen=True)
 class RegisterModelStep:
     """A model package version in a group, awaiting manual approval, with its metrics."""
@@ -348,6 +353,9 @@ class RegisterModelStep:
     # Folder of the training data's Model Monitor baseline: recorded as the package's
     # DriftCheckBaselines, so whoever pins the package knows what to monitor it against.
     data_quality_baseline: Value | None = None
+    # evaluate.py's model-quality constraints (thresholds from the test split): recorded as the
+    # package's ModelMetrics and DriftCheckBaselines ModelQuality constraints.
+    model_quality_constraints: Value | None = None
 
     def to_dict(self) -> dict:
         arguments = {
@@ -365,26 +373,24 @@ class RegisterModelStep:
                 "SupportedResponseMIMETypes": list(self.response_types),
             },
             "ModelApprovalStatus": "PendingManualApproval",
-            "ModelMetrics": {
-                "ModelQuality": {
-                    "Statistics": {"ContentType": "application/json", "S3Uri": self.metrics_uri}
-                }
-            },
+            "ModelMetrics": {"ModelQuality": {"Statistics": _json_source(self.metrics_uri)}},
             "CustomerMetadataProperties": dict(self.metadata),
         }
+        baselines: dict[str, dict] = {}
         if self.data_quality_baseline is not None:
-            arguments["DriftCheckBaselines"] = {
-                "ModelDataQuality": {
-                    part: {
-                        "ContentType": "application/json",
-                        "S3Uri": join(self.data_quality_baseline, file_name, on="/"),
-                    }
-                    for part, file_name in (
-                        ("Statistics", BASELINE_STATISTICS_FILE),
-                        ("Constraints", BASELINE_CONSTRAINTS_FILE),
-                    )
-                }
+            baselines["ModelDataQuality"] = {
+                part: _json_source(join(self.data_quality_baseline, file_name, on="/"))
+                for part, file_name in (
+                    ("Statistics", BASELINE_STATISTICS_FILE),
+                    ("Constraints", BASELINE_CONSTRAINTS_FILE),
+                )
             }
+        if self.model_quality_constraints is not None:
+            constraints = _json_source(self.model_quality_constraints)
+            arguments["ModelMetrics"]["ModelQuality"]["Constraints"] = constraints
+            baselines["ModelQuality"] = {"Constraints": constraints}
+        if baselines:
+            arguments["DriftCheckBaselines"] = baselines
         return self.options.apply(
             {"Name": self.name, "Type": "RegisterModel", "Arguments": arguments}
         )

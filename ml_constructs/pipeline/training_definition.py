@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from ground.config.deployment import ModelDeployment
 from ground.config.model import parameter_name
 from ground.container import PROCESSING_ROOT, SERVING_CODE_IN_MODEL
-from ground.layout import CHECKPOINTS_PREFIX, MODELS_PREFIX, PIPELINE_PREFIX
+from ground.layout import (
+    CHECKPOINTS_PREFIX,
+    MODEL_QUALITY_CONSTRAINTS_FILE,
+    MODELS_PREFIX,
+    PIPELINE_PREFIX,
+    RUN_BASELINE,
+    RUN_EVALUATION,
+)
 from ground.naming import TRAINING, TUNING, pipeline_name
 from ground.pipeline.definition import PipelineDefinition
 from ground.pipeline.entrypoint import script_entrypoint
@@ -70,6 +77,7 @@ MODEL_ARTIFACTS = "ModelArtifacts.S3ModelArtifacts"
 REQUEST_TYPES = ("text/csv", "application/json", "application/x-npy")
 RESPONSE_TYPES = ("text/csv", "application/json")
 GATE_PARAMETER = "GateThreshold"
+INPUT_DATA_PARAMETER = "InputDataUrl"
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ class _Builder:
         self.problem = deployment.problem
         self.pipeline_name = pipeline_name(deployment.prefix, kind)
         config = deployment.training
-        self.input_data = Parameter("InputDataUrl", "String", spec.raw_data_uri)
+        self.input_data = Parameter(INPUT_DATA_PARAMETER, "String", spec.raw_data_uri)
         self.processing_type = Parameter(
             "ProcessingInstanceType", "String", config.processing_instance_type
         )
@@ -206,7 +214,9 @@ class _Builder:
         # (DriftCheckBaselines) and promotion pins it, so targets monitor against it.
         outputs.append(
             ProcessingOutput(
-                "baseline", f"{PROCESSING_ROOT}/baseline", self.location(MODELS_PREFIX, "baseline")
+                RUN_BASELINE,
+                f"{PROCESSING_ROOT}/{RUN_BASELINE}",
+                self.location(MODELS_PREFIX, RUN_BASELINE),
             )
         )
         return self.processing(
@@ -289,13 +299,15 @@ class _Builder:
             ),
             outputs=(
                 ProcessingOutput(
-                    "evaluation",
-                    f"{PROCESSING_ROOT}/evaluation",
-                    self.location(MODELS_PREFIX, "evaluation"),
+                    RUN_EVALUATION,
+                    f"{PROCESSING_ROOT}/{RUN_EVALUATION}",
+                    self.location(MODELS_PREFIX, RUN_EVALUATION),
                 ),
             ),
             arguments=("--problem-type", self.model.problem_type),
-            property_files=(PropertyFile(EVALUATION_PROPERTY_FILE, "evaluation", EVALUATION_FILE),),
+            property_files=(
+                PropertyFile(EVALUATION_PROPERTY_FILE, RUN_EVALUATION, EVALUATION_FILE),
+            ),
         )
         return [evaluate, self.gate(evaluate_name, model_data)]
 
@@ -304,7 +316,8 @@ class _Builder:
         metric = self.model.gate_metric
         at_least = self.problem.gate_metrics[metric] == "at_least"
         measured = json_get(evaluate_name, EVALUATION_PROPERTY_FILE, self.problem.gate_path(metric))
-        report = join(self.output_uri(evaluate_name, "evaluation"), EVALUATION_FILE, on="/")
+        evaluation = self.output_uri(evaluate_name, RUN_EVALUATION)
+        report = join(evaluation, EVALUATION_FILE, on="/")
         register = RegisterModelStep(
             name="RegisterModel",
             group_name=self.spec.deployment.registry_group,
@@ -329,7 +342,8 @@ class _Builder:
                 "family": self.model.family,
             },
             options=self.register_options,
-            data_quality_baseline=self.output_uri("Preprocess", "baseline"),
+            data_quality_baseline=self.output_uri("Preprocess", RUN_BASELINE),
+            model_quality_constraints=join(evaluation, MODEL_QUALITY_CONSTRAINTS_FILE, on="/"),
         )
         fail = FailStep(
             "BelowGate",

@@ -12,7 +12,12 @@ from ground.config import ConfigError
 from ground.config.loader import CONFIG_DIR, load_environment, load_model_config
 from ground.problems import PROBLEM_TYPES
 from sagestack.local import emulator, endpoint, runner, script_chain
-from sagestack.local.deployed_model import DeployedModelError, download_served_model
+from sagestack.local.data_capture import CaptureConfig
+from sagestack.local.deployed_model import (
+    DeployedModelError,
+    download_served_model,
+    served_capture,
+)
 from sagestack.storage import S3Storage
 
 
@@ -74,15 +79,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     if args.model_name is not None:
         try:
-            args.model, args.endpoint_name = _deployed(args)
+            args.model, args.endpoint_name, args.data_capture = _deployed(args)
         except (ConfigError, emulator.EmulatorError, DeployedModelError) as error:
             print(f"sagestack: {error}", file=sys.stderr)
             return 1
     return endpoint.serve_command(args)
 
 
-def _deployed(args: argparse.Namespace) -> tuple[Path, str]:
-    """The model.tar.gz the emulator's endpoint of the model serves, and the endpoint's name."""
+def _deployed(args: argparse.Namespace) -> tuple[Path, str, CaptureConfig | None]:
+    """The model.tar.gz the emulator's endpoint of the model serves, the endpoint's name, and
+    the data capture its config declares (written to the emulator's S3)."""
     deployment = load_environment(args.env).model(args.model_name)
     server = emulator.current(args.state_dir)
     if server is None:
@@ -94,8 +100,9 @@ def _deployed(args: argparse.Namespace) -> tuple[Path, str]:
     storage = S3Storage(server.client("s3", region), create_buckets=False, label="the emulator")
     name = deployment.endpoint_name
     directory = Path(tempfile.mkdtemp(prefix=f"sagestack-serve-{deployment.name}-"))
-    artifact = download_served_model(server.client("sagemaker", region), storage, name, directory)
-    return artifact, name
+    sagemaker = server.client("sagemaker", region)
+    artifact = download_served_model(sagemaker, storage, name, directory)
+    return artifact, name, served_capture(sagemaker, name, region, server.url)
 
 
 def _run_chain(args: argparse.Namespace) -> int:

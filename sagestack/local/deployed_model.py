@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagestack.local.data_capture import CaptureConfig
 from sagestack.storage import S3Storage
 
 
@@ -41,3 +42,13 @@ def download_served_model(
     """The endpoint's model.tar.gz, downloaded into `directory`."""
     (artifact,) = storage.download(served_model_data(sagemaker, endpoint_name), directory)
     return artifact
+
+
+def served_capture(
+    sagemaker: Any, endpoint_name: str, region: str, s3_endpoint_url: str | None
+) -> CaptureConfig | None:
+    """The data capture the endpoint's config declares (None: it captures nothing), for a
+    local endpoint writing to the S3 at `s3_endpoint_url` (the emulator's)."""
+    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    return CaptureConfig.from_endpoint_config(endpoint_name, config, region, s3_endpoint_url)

@@ -10,8 +10,11 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    the JSON text (DescribeKey then fails).
 3. Change sets by name: every stack's is called `cdk-deploy-change-set`, and moto looks
    them up by name alone, across stacks: a second deploy then finds another stack's
-   executed change set and the CLI waits forever. As on AWS, executing a change set now
-   retires the stack's change sets, and deleting one that is gone is a no-op.
+   executed change set and the CLI waits forever. As on AWS, a change set named with its stack
+   is that stack's (describe, execute, delete), executing a change set retires the stack's
+   change sets, deleting one that is gone is a no-op, and one that is not there is
+   ChangeSetNotFound, as the CLI expects when it updates a stack. (Stacks deploy side by side:
+   without the scoping, updating one stack deleted another stack's pending change set.)
 4. `AWS::SageMaker::Pipeline` and `AWS::SageMaker::ModelPackageGroup`: moto's API has them,
    its CloudFormation engine does not; `emulator_resources` adds the two models, and
    `emulator_studio` those of the Studio stack (`AWS::SageMaker::Domain`, `UserProfile`).
@@ -35,6 +38,11 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    does not name): moto's are `<stack>-<logical id>-<suffix>` at any length, where SageMaker
    names hold at most 63 characters, so the contract client refused the emulator's own name.
    CloudFormation keeps a generated name within the resource's limit; so does this.
+11. Model Monitor and alarms: moto's engine skips `AWS::SageMaker::DataQualityJobDefinition`,
+   `ModelQualityJobDefinition` and `AWS::CloudWatch::Alarm` (its API has them) and moto has
+   no monitoring schedules; `emulator_monitoring` adds the models and
+   DescribeMonitoringSchedule / ListMonitoringSchedules, and EventBridge's TestEventPattern
+   (moto's own matcher), so the monitoring loop runs on what was deployed.
 """
 
 from __future__ import annotations
@@ -44,11 +52,13 @@ import sys
 from typing import Any
 from urllib.parse import urlparse
 
+from moto.cloudformation import exceptions as cloudformation_exceptions
 from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation import parsing as cloudformation_parsing
 from moto.cloudformation import responses as cloudformation_responses
 from moto.cloudformation import utils as cloudformation_utils
 from moto.cloudformation.custom_model import CustomModel
+from moto.core.responses import ActionResult, EmptyResult
 from moto.kms import models as kms_models
 from moto.s3.models import s3_backends
 from moto.sagemaker import models as sagemaker_models
@@ -56,6 +66,9 @@ from moto.ssm import models as ssm_models
 
 # Importing it registers the CloudFormation models of the SageMaker resources (shim 4).
 from sagestack.local import emulator_resources, emulator_studio  # noqa: F401
+
+# Importing it registers the Model Monitor and alarm models (shim 11).
+from sagestack.local.emulator_monitoring import add_monitoring_apis
 
 
 def _template_from_loopback_url(template_url: str, account_id: str, partition: str) -> str:
@@ -93,15 +106,6 @@ def _create_key_from_cloudformation(self: Any, *args: Any, **kwargs: Any) -> Any
     return _original_create_key(self, *args, **kwargs)
 
 
-_original_delete_change_set = cloudformation_models.CloudFormationBackend.delete_change_set
-
-
-def _delete_change_set_if_present(self: Any, change_set_name: str) -> None:
-    known = {change_set.change_set_name for change_set in self.change_sets.values()}
-    if change_set_name in self.change_sets or change_set_name in known:
-        _original_delete_change_set(self, change_set_name)
-
-
 _original_execute_change_set = cloudformation_models.CloudFormationBackend.execute_change_set
 
 
@@ -116,6 +120,65 @@ def _execute_and_retire_change_sets(
         for change_set_id, change_set in list(self.change_sets.items()):
             if change_set.stack_id == executed.stack_id:
                 del self.change_sets[change_set_id]
+
+
+def _change_set_of_stack(backend: Any, name: str, stack_name: str | None) -> str | None:
+    """The id of change set `name` (a name or id) of stack `stack_name` (a name or id; any
+    stack when None), or None when there is none."""
+    if name in backend.change_sets:
+        return name
+    stack_ids = {
+        stack.stack_id
+        for stack in backend.stacks.values()
+        if stack_name in (None, stack.name, stack.stack_id) and stack.status != "DELETE_COMPLETE"
+    }
+    for change_set_id, change_set in backend.change_sets.items():
+        if change_set.change_set_name == name and change_set.stack_id in stack_ids:
+            return str(change_set_id)
+    return None
+
+
+class ChangeSetNotFound(cloudformation_exceptions.CloudFormationError):
+    """What CloudFormation answers for a change set that is not there (the CLI waits for it
+    after deleting a leftover change set before an update)."""
+
+    code = "ChangeSetNotFoundException"  # the model's shape: ChangeSetNotFound, HTTP 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"ChangeSet [{name}] does not exist")
+
+
+def _scoped_change_set(self: Any) -> str:
+    name = self._get_param("ChangeSetName")
+    found = _change_set_of_stack(self.cloudformation_backend, name, self._get_param("StackName"))
+    if found is None:
+        raise ChangeSetNotFound(name)
+    return found
+
+
+def _describe_change_set_of_stack(self: Any) -> ActionResult:
+    name = _scoped_change_set(self)
+    return ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=name))
+
+
+def _execute_change_set_of_stack(self: Any) -> EmptyResult:
+    self.cloudformation_backend.execute_change_set(
+        stack_name=self._get_param("StackName"), change_set_name=_scoped_change_set(self)
+    )
+    return EmptyResult()
+
+
+def _delete_change_set_of_stack(self: Any) -> EmptyResult:
+    """Deleting a change set the stack does not have is a no-op (another stack's of the same
+    name is not touched)."""
+    name = _change_set_of_stack(
+        self.cloudformation_backend,
+        self._get_param("ChangeSetName"),
+        self._get_param("StackName"),
+    )
+    if name is not None:
+        self.cloudformation_backend.delete_change_set(change_set_name=name)
+    return EmptyResult()
 
 
 def _custom_resource_without_lambda(
@@ -205,6 +268,7 @@ def _name_property(property_name: str) -> staticmethod:
 
 
 def apply_shims() -> None:
+    add_monitoring_apis()
     for model, property_name in NAMED_SAGEMAKER_MODELS.items():
         model.cloudformation_name_type = _name_property(property_name)
     cloudformation_parsing.generate_resource_name = _generated_name_within_limits
@@ -212,7 +276,10 @@ def apply_shims() -> None:
     cloudformation_parsing.clean_json = _clean_json_with_stack_outputs
     cloudformation_responses.get_stack_from_s3_url = _template_from_loopback_url
     kms_models.KmsBackend.create_key = _create_key_from_cloudformation
-    cloudformation_models.CloudFormationBackend.delete_change_set = _delete_change_set_if_present
+    response = cloudformation_responses.CloudFormationResponse
+    response.describe_change_set = _describe_change_set_of_stack  # type: ignore[method-assign]
+    response.execute_change_set = _execute_change_set_of_stack  # type: ignore[method-assign]
+    response.delete_change_set = _delete_change_set_of_stack  # type: ignore[method-assign]
     cloudformation_models.CloudFormationBackend.execute_change_set = _execute_and_retire_change_sets
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_without_lambda)
     ssm_models.Parameter.create_from_cloudformation_json = classmethod(

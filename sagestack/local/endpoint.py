@@ -50,6 +50,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sagestack.local import runtime_api
+from sagestack.local.data_capture import CaptureConfig, CaptureWriter, writer_for
 from sagestack.local.private_modules import import_private
 
 # As in the SageMaker container: the handlers come from the model's own code/ folder.
@@ -63,6 +64,9 @@ GRACE_PERIOD_SECONDS = 5.0
 READY_PREFIX = "sagestack endpoint listening on "
 USE_THE_TRAINING_OUTPUT = "pass the model.tar.gz a training job wrote"
 logger = logging.getLogger("sagestack.endpoint")
+# InvokeEndpoint's InferenceId member travels in this header (botocore's sagemaker-runtime
+# model); data capture records it as eventMetadata.inferenceId, the ground-truth join key.
+INFERENCE_ID_HEADER = "X-Amzn-SageMaker-Inference-Id"
 
 
 class EndpointError(Exception):
@@ -182,15 +186,17 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-def create_app(server: ModelServer, endpoint_name: str | None = None) -> Starlette:
+def create_app(
+    server: ModelServer, endpoint_name: str | None = None, capture: CaptureWriter | None = None
+) -> Starlette:
     """The hosting contract's routes and the Runtime API's; `endpoint_name`: the only name the
-    Runtime path answers to (any, when None)."""
+    Runtime path answers to (any, when None); `capture`: records answered requests."""
 
     async def ping(_: Request) -> Response:
         return Response(status_code=200)
 
     async def invocations(request: Request) -> Response:
-        outcome = await _invoke(server, request)
+        outcome = await _invoke(server, request, capture)
         if isinstance(outcome, _HandlerError):
             return Response(outcome.message + "\n", outcome.status, media_type="text/plain")
         body, media_type = outcome
@@ -204,7 +210,7 @@ def create_app(server: ModelServer, endpoint_name: str | None = None) -> Starlet
         name = request.path_params["EndpointName"]
         if endpoint_name is not None and name != endpoint_name:
             return runtime_api.endpoint_not_found(name)
-        outcome = await _invoke(server, request)
+        outcome = await _invoke(server, request, capture)
         if isinstance(outcome, _HandlerError):
             return _runtime_error(outcome)
         body, media_type = outcome
@@ -226,7 +232,9 @@ def create_app(server: ModelServer, endpoint_name: str | None = None) -> Starlet
     )
 
 
-async def _invoke(server: ModelServer, request: Request) -> tuple[bytes, str] | _HandlerError:
+async def _invoke(
+    server: ModelServer, request: Request, capture: CaptureWriter | None
+) -> tuple[bytes, str] | _HandlerError:
     """The handlers' answer, or the error to answer with, as a value: an exception raised
     through the worker thread forms a reference cycle with anyio's future, and its traceback
     would keep the request's data (the body, the decoded rows) until a full garbage collection.
@@ -239,6 +247,7 @@ async def _invoke(server: ModelServer, request: Request) -> tuple[bytes, str] | 
             body,
             request.headers.get("content-type"),
             request.headers.get("accept"),
+            _Capture(capture, request.headers.get(INFERENCE_ID_HEADER)) if capture else None,
         )
     except _HandlerError as error:
         return error.detached()
@@ -250,14 +259,32 @@ async def _invoke(server: ModelServer, request: Request) -> tuple[bytes, str] | 
         return _HandlerError(503, "the endpoint is shutting down; send the request again")
 
 
+@dataclass(frozen=True)
+class _Capture:
+    writer: CaptureWriter
+    inference_id: str | None
+
+
 def _answer(
-    server: ModelServer, body: bytes, content_type: str | None, accept: str | None
+    server: ModelServer,
+    body: bytes,
+    content_type: str | None,
+    accept: str | None,
+    capture: _Capture | None = None,
 ) -> tuple[bytes, str] | _HandlerError:
-    """server.invoke, run in the worker thread; its error is returned, detached."""
+    """server.invoke, run in the worker thread; its error is returned, detached. An answered
+    request is captured before the answer goes out (as SageMaker does, a capture that cannot be
+    written does not fail the request: it is logged)."""
     try:
-        return server.invoke(body, content_type, accept)
+        answer, media_type = server.invoke(body, content_type, accept)
     except _HandlerError as error:
         return error.detached()
+    if capture is not None:
+        try:
+            capture.writer.record(body, content_type, answer, media_type, capture.inference_id)
+        except Exception as error:  # the emulator's S3 gone: the client still gets its answer
+            logger.warning("data capture failed: %s", _one_line(error))
+    return answer, media_type
 
 
 async def _read_body(request: Request) -> bytes:
@@ -345,15 +372,17 @@ def start_endpoint(
     port: int = 0,
     in_process: bool = True,
     endpoint_name: str | None = None,
+    capture: CaptureConfig | None = None,
 ) -> LocalEndpoint:
     """Serve on 127.0.0.1:`port` (0: a free one) in a thread, or in a child process;
-    `endpoint_name`: the only name the Runtime API path answers to."""
+    `endpoint_name`: the only name the Runtime API path answers to; `capture`: the deployed
+    endpoint config's data capture."""
     if in_process:
         serving = _Serving(
-            Path(model_artifact), entry_point, port, GRACE_PERIOD_SECONDS, endpoint_name
+            Path(model_artifact), entry_point, port, GRACE_PERIOD_SECONDS, endpoint_name, capture
         )
         return LocalEndpoint(serving.url, serving.stop)
-    return _start_child(Path(model_artifact), entry_point, port, endpoint_name)
+    return _start_child(Path(model_artifact), entry_point, port, endpoint_name, capture)
 
 
 class _Serving:
@@ -366,6 +395,7 @@ class _Serving:
         port: int,
         grace_period: float,
         endpoint_name: str | None = None,
+        capture: CaptureConfig | None = None,
     ) -> None:
         listener = _listen(port)  # first, so that a busy port is found before the model loads
         try:
@@ -375,7 +405,7 @@ class _Serving:
             raise
         self.url = f"http://{HOST}:{listener.getsockname()[1]}"
         config = uvicorn.Config(
-            create_app(self._server, endpoint_name),
+            create_app(self._server, endpoint_name, writer_for(capture) if capture else None),
             log_level="warning",
             lifespan="off",  # no startup/shutdown hooks; a forced stop would cancel its task
             timeout_graceful_shutdown=grace_period,  # type: ignore[arg-type]  # int in its hints
@@ -423,13 +453,19 @@ def _listen(port: int) -> socket.socket:
 
 
 def _start_child(
-    model_artifact: Path, entry_point: Path | None, port: int, endpoint_name: str | None
+    model_artifact: Path,
+    entry_point: Path | None,
+    port: int,
+    endpoint_name: str | None,
+    capture: CaptureConfig | None,
 ) -> LocalEndpoint:
     command = [sys.executable, "-m", "sagestack.local.endpoint", str(model_artifact)]
     if entry_point is not None:
         command += ["--entry-point", str(entry_point)]
     if endpoint_name is not None:
         command += ["--endpoint-name", endpoint_name]
+    if capture is not None:
+        command += ["--data-capture", capture.to_json()]
     command += ["--port", str(port)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = child.stdout.readline()  # type: ignore[union-attr]
@@ -455,6 +491,7 @@ def serve_forever(
     port: int,
     grace_period: float,
     endpoint_name: str | None = None,
+    capture: CaptureConfig | None = None,
 ) -> bool:
     """Serve until SIGINT or SIGTERM, then stop within the grace period; a second signal stops
     at once. Prints the URL once listening; returns whether the stop was forced."""
@@ -470,7 +507,7 @@ def serve_forever(
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # before the URL is out: it invites signals
         signal.signal(signum, on_signal)
-    serving = _Serving(model_artifact, entry_point, port, grace_period, endpoint_name)
+    serving = _Serving(model_artifact, entry_point, port, grace_period, endpoint_name, capture)
     print(READY_PREFIX + serving.url, flush=True)
     stopping.wait()
     print(
@@ -489,7 +526,12 @@ def serve_command(args: argparse.Namespace) -> int:
         return 1
     try:
         forced = serve_forever(
-            args.model, args.entry_point, args.port, args.grace_period, args.endpoint_name
+            args.model,
+            args.entry_point,
+            args.port,
+            args.grace_period,
+            args.endpoint_name,
+            args.data_capture,
         )
     except EndpointError as error:
         print(f"sagestack: {error}", file=sys.stderr)
@@ -516,6 +558,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="answer the Runtime API (/endpoints/NAME/invocations) for this endpoint only, as "
         "SageMaker does (default: any name)",
+    )
+    parser.add_argument(
+        "--data-capture",
+        type=CaptureConfig.from_json,
+        metavar="JSON",
+        help="capture requests and answers as this data capture config says (set by `--model`, "
+        "from the deployed endpoint config)",
     )
     parser.add_argument(
         "--grace-period",

@@ -109,6 +109,29 @@ def test_a_model_monitor_on_a_serverless_endpoint_is_refused_across_stacks() -> 
     assert "is serverless and has a Model Monitor schedule" in found
 
 
+def test_each_endpoint_is_checked_with_its_own_stacks_config_and_model() -> None:
+    """Two models' serving stacks have the same logical ids: one model serverless, the other on
+    instances with a monitor. Each endpoint is judged by the config of its own stack."""
+    monitored = _serving(INSTANCES, vpc=True, capture=True)
+    monitored["Endpoint"]["Properties"]["EndpointName"] = "sagestack-dev-monitored"
+    schedule = {
+        "Schedule": {
+            "Type": "AWS::SageMaker::MonitoringSchedule",
+            "Properties": {
+                "MonitoringScheduleName": "s",
+                "EndpointName": "sagestack-dev-monitored",
+                "MonitoringScheduleConfig": {
+                    "MonitoringJobDefinitionName": "d",
+                    "MonitoringType": "DataQuality",
+                    "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                },
+            },
+        }
+    }
+    assert _found(monitored, _serving(SERVERLESS), schedule) == []
+    assert _found(_serving(SERVERLESS), monitored, schedule) == []
+
+
 def test_a_volume_key_on_an_instance_with_local_storage_is_refused() -> None:
     [found] = _found(_serving({**INSTANCES, "InstanceType": "ml.g4dn.xlarge"}, vpc=True))
     assert "KmsKeyId: cannot be set: variant 0 runs ml.g4dn.xlarge, with local storage" in found

@@ -109,7 +109,9 @@ def test_skipped_resource_types_are_reported(
     by_stack = {gap.stack_name: gap for gap in gaps}
     assert by_stack["sagestack-dev-data"].skipped.get("AWS::S3::BucketPolicy") == 3
     assert by_stack["sagestack-dev-network"].not_executed == {"Custom::VpcRestrictDefaultSG": 1}
-    assert "AWS::CloudWatch::Alarm" in by_stack[f"{PREFIX}-serving"].skipped
+    # Alarms are created (the monitoring loop evaluates them); composite alarms are not.
+    assert "AWS::CloudWatch::Alarm" not in by_stack[f"{PREFIX}-serving"].skipped
+    assert "AWS::CloudWatch::CompositeAlarm" in by_stack[f"{PREFIX}-serving"].skipped
 
 
 def test_redeploy_changes_nothing(

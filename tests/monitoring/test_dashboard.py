@@ -116,7 +116,9 @@ def test_alarm_panel_lists_every_alarm_of_the_model_and_monitor_violations_are_g
         (title,) = monitor
         metrics = widgets[title]["properties"]["metrics"]
         assert {row[1] for row in metrics} == {"MatchedEvents"}
+        kinds = ("dq", "mq") if env == "prod" else ("dq",)
         assert {row[3] for row in metrics} == {
-            f"sagestack-{env}-{model}-dq-violations",
-            f"sagestack-{env}-{model}-dq-failed",
+            f"sagestack-{env}-{model}-{kind}-{outcome}"
+            for kind in kinds
+            for outcome in ("violations", "failed")
         }

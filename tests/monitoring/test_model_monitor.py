@@ -1,4 +1,5 @@
-"""Model Monitor data quality of every pinned model, in every environment that enables it."""
+"""Model Monitor data quality of every pinned model, in every environment that enables it
+(model quality: test_model_quality.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 
 from ground.images import model_monitor_image
+from tests.monitoring.schedules import schedule_id_named, schedule_named
 from tests.serving.pinned import (
     MODELS,
     PINNED,
@@ -91,7 +93,7 @@ def test_role_reads_the_models_captures_and_baseline_and_writes_its_reports(
     pinned, environments, env, model
 ) -> None:
     template = pinned.raw(env, f"{model}-monitoring")
-    name = f"sagestack-{env}-{model}-model-monitor"
+    name = f"sagestack-{env}-{model}-data-quality"
     (role,) = (
         r["Properties"]
         for r in resources(template, "AWS::IAM::Role").values()
@@ -129,8 +131,7 @@ def test_role_reads_the_models_captures_and_baseline_and_writes_its_reports(
 @pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
 def test_schedule_runs_the_job_hourly_on_the_models_endpoint(pinned, environments, env, model):
     template = pinned.raw(env, f"{model}-monitoring")
-    schedule = only(template, "AWS::SageMaker::MonitoringSchedule")
-    assert schedule["MonitoringScheduleName"] == f"sagestack-{env}-{model}-data-quality"
+    schedule = schedule_named(template, f"sagestack-{env}-{model}-data-quality")
     assert schedule["EndpointName"] == environments[env].model(model).endpoint_name
     config = schedule["MonitoringScheduleConfig"]
     assert config["MonitoringType"] == "DataQuality"
@@ -149,14 +150,16 @@ def test_schedule_runs_the_job_hourly_on_the_models_endpoint(pinned, environment
 @pytest.mark.parametrize(("env", "model"), EVERY, ids=IDS)
 def test_violations_and_failures_of_this_schedule_raise_alarms(pinned, env, model) -> None:
     template = pinned.raw(env, f"{model}-monitoring")
-    schedule_id = next(iter(resources(template, "AWS::SageMaker::MonitoringSchedule")))
+    schedule_id = schedule_id_named(template, f"sagestack-{env}-{model}-data-quality")
     rules = {
         r["Properties"]["Name"]: (i, r["Properties"])
         for i, r in resources(template, "AWS::Events::Rule").items()
     }
+    quality = {f"sagestack-{env}-{model}-mq-{o}" for o in ("violations", "failed")}
     assert set(rules) == {
         f"sagestack-{env}-{model}-dq-violations",
         f"sagestack-{env}-{model}-dq-failed",
+        *(quality if env == "prod" else ()),
     }
     _, violations = rules[f"sagestack-{env}-{model}-dq-violations"]
     detail = violations["EventPattern"]["detail"]

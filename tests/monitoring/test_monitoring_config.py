@@ -189,10 +189,45 @@ def test_a_pin_without_baseline_is_refused_with_what_to_do(config_dir: Path) -> 
 
 def test_a_model_that_turns_model_monitor_off_needs_no_baseline(config_dir: Path) -> None:
     pin(config_dir, "cancer", "prod")
-    in_env(config_dir, "cancer", "prod", {"monitoring": {"model_monitor": {"enabled": False}}})
+    monitors_off = {"model_monitor": {"enabled": False}, "model_quality": {"enabled": False}}
+    in_env(config_dir, "cancer", "prod", {"monitoring": monitors_off})
     prod = load_environment("prod", config_dir)
     assert not prod.model("cancer").monitoring.model_monitor.enabled
+    assert prod.model("cancer").monitor_kinds() == []
     assert prod.model("wine").monitoring.model_monitor.enabled
+
+
+def test_model_quality_needs_the_pinned_run_it_reads_thresholds_from(config_dir: Path) -> None:
+    pin(config_dir, "cancer", "prod")
+    in_env(config_dir, "cancer", "prod", {"monitoring": {"model_monitor": {"enabled": False}}})
+    with pytest.raises(ConfigError) as refused:
+        load_environment("prod", config_dir)
+    assert "cancer.yaml: environments.prod.serving.model.baseline_uri: the pin names no " in str(
+        refused.value
+    )
+    assert "model_quality_constraints.json" in str(refused.value)
+
+
+def test_model_quality_scores_the_pinned_runs_own_constraints(config_dir: Path) -> None:
+    pin(config_dir, "cancer", "prod", baseline_uri=run_baseline("cancer"))
+    cancer = load_environment("prod", config_dir).model("cancer")
+    assert cancer.monitor_kinds() == ["data-quality", "model-quality"]
+    assert cancer.model_quality_constraints_uri() == run_baseline("cancer").replace(
+        "/baseline/", "/evaluation/model_quality_constraints.json"
+    )
+
+
+def test_an_hourly_model_quality_run_may_not_take_more_than_half_an_hour(
+    config_dir: Path,
+) -> None:
+    in_env(
+        config_dir,
+        "cancer",
+        "prod",
+        {"monitoring": {"model_quality": {"max_runtime_seconds": 2400}}},
+    )
+    with pytest.raises(ConfigError, match=r"max_runtime_seconds \(2400\) of an hourly"):
+        load_environment("prod", config_dir)
 
 
 @pytest.mark.parametrize(

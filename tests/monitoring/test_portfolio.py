@@ -35,6 +35,7 @@ from ground.layout import (
     artifacts_bucket_name,
     batch_prefix,
     data_capture_prefix,
+    ground_truth_prefix,
     monitoring_prefix,
     raw_data_prefix,
 )
@@ -147,6 +148,7 @@ class Scope:
                 *(f"{area}{run}/" for area in (PIPELINE_PREFIX, MODELS_PREFIX) for run in runs),
                 *(f"{CHECKPOINTS_PREFIX}{run}/" for run in runs),
                 data_capture_prefix(self.model),
+                ground_truth_prefix(self.model),
                 monitoring_prefix(self.model),
                 batch_prefix(self.model),
             ),
@@ -375,8 +377,10 @@ def test_each_model_has_exactly_its_own_roles(pinned, environments, env, model) 
         expected |= {f"{prefix}-training-trigger", f"{prefix}-batch-schedule"}
     if env in PINNED:
         expected |= {f"{prefix}-model", f"{prefix}-batch-transform"}
-    if env in PINNED and environments[env].model(model).monitoring.model_monitor.enabled:
-        expected.add(f"{prefix}-model-monitor")
+    if env in ("staging", "prod"):  # new data and drift retrain through the guard
+        expected.add(f"{prefix}-retrain")
+    if env in PINNED:
+        expected |= {f"{prefix}-{kind}" for kind in environments[env].model(model).monitor_kinds()}
     assert roles == expected
     assert {name.removeprefix(prefix) for name in roles} <= set(ROLE_SUFFIXES)
 

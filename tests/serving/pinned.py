@@ -50,12 +50,14 @@ PROD_BASELINE = prod_baseline("cancer")
 
 def _pin(model: str, environments: dict) -> None:
     """dev: {group, version} of its own registry (serverless); staging: dev's package by ARN,
-    monitored against an explicit baseline_uri; prod: dev's package with its baseline (as
-    promote pins), and a batch schedule."""
+    monitored against an explicit baseline_uri (data quality only); prod: dev's package with
+    its baseline (as promote pins), and a batch schedule."""
     environments["dev"]["serving"] = {"model": {"group": f"sagestack-dev-{model}", "version": 3}}
     environments["staging"]["serving"] = {"model": {"arn": dev_package(model)}}
     environments["staging"]["monitoring"] = {
-        "model_monitor": {"baseline_uri": staging_baseline(model)}
+        "model_monitor": {"baseline_uri": staging_baseline(model)},
+        # A pin without a training run has no model-quality constraints to score against.
+        "model_quality": {"enabled": False},
     }
     environments["prod"]["serving"] = {
         "model": {"arn": dev_package(model), "baseline_uri": prod_baseline(model)},

@@ -88,6 +88,8 @@ def test_roles_are_the_models_platform_roles_without_wildcard_actions(
     expected = {f"{prefix}-training-{kind}" for kind in ("processing", "job", "pipeline", "alerts")}
     if env == "prod":
         expected.add(f"{prefix}-training-trigger")
+    if env != "dev":  # new data and drift retrain through the guard there
+        expected.add(f"{prefix}-retrain")
     assert names == expected
     for role in _resources(template, "AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"], "no AWS managed policy"
@@ -253,7 +255,7 @@ def test_the_models_pipeline_and_job_failures_alert_the_topic(templates, env, mo
     patterns = {
         r["Properties"]["EventPattern"]["detail-type"][0]: r
         for r in rules
-        if "EventPattern" in r["Properties"]
+        if "AlertsTopic" in json.dumps(r["Properties"].get("Targets", []))
     }
     assert set(patterns) == ALERTED
     prefix = f"sagestack-{env}-{model}"
@@ -282,8 +284,8 @@ def test_the_models_pipeline_and_job_failures_alert_the_topic(templates, env, mo
 
 @pytest.fixture(scope="module")
 def triggered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """staging (tuning enabled) with a schedule and the new-data trigger for cancer only,
-    synthesized in-process: its model stacks' templates by stack name."""
+    """staging (tuning enabled; new data retrains every model through the guard) with a
+    schedule for cancer only, synthesized in-process: its model stacks' templates by name."""
     from stacks.stage import SageStackStage
     from tests.inprocess import app
 
@@ -303,20 +305,59 @@ def triggered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     return {stack.stack_name: stack.template for stack in stage.stacks}
 
 
-def test_triggers_start_the_tuning_pipeline_when_tuning_is_enabled(triggered) -> None:
-    template = triggered["sagestack-staging-cancer-training"]
-    tuning = _pipeline_arn("staging", "sagestack-staging-cancer-tuning")
-    rules = {
+def _rules(template: dict) -> dict[str, dict]:
+    return {
         logical_id: resource["Properties"]
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Events::Rule"
-        and "Targets" in resource["Properties"]
-        and resource["Properties"]["Targets"][0]["Arn"] == tuning
     }
-    assert len(rules) == 2
+
+
+def _policy(template: dict, name: str) -> list[tuple]:
+    return [
+        (statement["Action"], statement["Resource"])
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        and resource["Properties"]["ManagedPolicyName"] == name
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_triggers_start_the_tuning_pipeline_when_tuning_is_enabled(triggered) -> None:
+    template = triggered["sagestack-staging-cancer-training"]
+    tuning = _pipeline_arn("staging", "sagestack-staging-cancer-tuning")
+    rules = _rules(template)
     (schedule,) = [r for r in rules.values() if "ScheduleExpression" in r]
     assert schedule["ScheduleExpression"] == "cron(0 5 ? * SUN *)"
-    (new_data,) = [r for r in rules.values() if "EventPattern" in r]
+    assert schedule["Targets"][0]["Arn"] == tuning
+    assert _policy(template, "sagestack-staging-cancer-training-trigger") == [
+        ("sagemaker:StartPipelineExecution", tuning)
+    ]
+    (retrain,) = [r for r in rules.values() if r.get("Name") == "sagestack-staging-cancer-retrain"]
+    (target,) = retrain["Targets"]
+    assert target["Arn"] == tuning
+    assert target["SageMakerPipelineParameters"] == {
+        "PipelineParameterList": [
+            {
+                "Name": "InputDataUrl",
+                "Value": "s3://sagestack-staging-raw-data-210987654321-eu-west-1/raw/cancer/",
+            }
+        ]
+    }
+    assert _policy(template, "sagestack-staging-cancer-retrain") == [
+        ("sagemaker:StartPipelineExecution", tuning)
+    ]
+
+
+def test_new_data_is_a_signal_that_retrains_through_the_guard(triggered) -> None:
+    """The new-data rule has no target: the guard alarm counts its matches, and only the
+    alarm's change into ALARM starts the pipeline, at most max_runs per window."""
+    template = triggered["sagestack-staging-cancer-training"]
+    rules = _rules(template)
+    new_data = rules[
+        next(k for k, r in rules.items() if r.get("Name") == "sagestack-staging-cancer-new-data")
+    ]
+    assert "Targets" not in new_data
     assert new_data["EventPattern"] == {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
@@ -325,21 +366,37 @@ def test_triggers_start_the_tuning_pipeline_when_tuning_is_enabled(triggered) ->
             "object": {"key": [{"prefix": "raw/cancer/"}]},
         },
     }
-    trigger = [
-        statement
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::IAM::ManagedPolicy"
-        and resource["Properties"]["ManagedPolicyName"]
-        == "sagestack-staging-cancer-training-trigger"
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    (alarm,) = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    assert [(s["Action"], s["Resource"]) for s in trigger] == [
-        ("sagemaker:StartPipelineExecution", tuning)
+    assert alarm["AlarmName"] == "sagestack-staging-cancer-retrain-guard"
+    assert alarm["EvaluationPeriods"] == 1 and alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (expression, signal) = alarm["Metrics"]
+    assert expression["Expression"] == "FILL(s0, 0)"
+    stat = signal["MetricStat"]
+    # config/staging.yaml: at most 2 runs per 24 h -> one run per 12 h period.
+    assert stat["Period"] == 12 * 3600 and stat["Stat"] == "Sum"
+    assert stat["Metric"]["MetricName"] == "MatchedEvents"
+    assert stat["Metric"]["Dimensions"] == [
+        {"Name": "RuleName", "Value": "sagestack-staging-cancer-new-data"}
     ]
+    retrain = next(r for r in rules.values() if r.get("Name") == "sagestack-staging-cancer-retrain")
+    pattern = retrain["EventPattern"]
+    assert pattern["detail-type"] == ["CloudWatch Alarm State Change"]
+    assert pattern["detail"] == {"state": {"value": ["ALARM"]}}
+    assert "RetrainGuardAlarm" in json.dumps(pattern["resources"])
 
 
 def test_a_models_triggers_leave_the_other_models_alone(triggered) -> None:
     for model in ("wine", "diabetes"):
-        text = json.dumps(triggered[f"sagestack-staging-{model}-training"])
-        assert "ScheduleExpression" not in text and "aws.s3" not in text
+        template = triggered[f"sagestack-staging-{model}-training"]
+        text = json.dumps(template)
+        assert "ScheduleExpression" not in text
         assert f"sagestack-staging-{model}-training-trigger" not in text
+        assert "raw/cancer/" not in text and "sagestack-staging-cancer" not in text
+        names = {r.get("Name") for r in _rules(template).values()}
+        prefix = f"sagestack-staging-{model}"
+        assert {f"{prefix}-new-data", f"{prefix}-retrain"} <= names

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from common import JobError
-from evaluate import evaluate, load_model, parse_args
+from evaluate import evaluate, load_model, parse_args, quality_constraints
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -56,6 +56,59 @@ def test_missing_model_is_a_clear_failure(tmp_path: Path) -> None:
 def test_bad_arguments_are_a_clear_failure() -> None:
     with pytest.raises(JobError, match=r"--cv-folds must be 0 \(none\) or at least 2, got 1"):
         parse_args(["--cv-folds", "1"])
+    with pytest.raises(JobError, match=r"--quality-tolerance must be in \[0, 1\), got -0.1"):
+        parse_args(["--quality-tolerance", "-0.1"])
+
+
+def test_the_demo_writes_model_quality_constraints_from_its_test_metrics(evaluation: Path) -> None:
+    metrics = json.loads((evaluation / "evaluation.json").read_text())
+    auc = metrics["binary_classification_metrics"]["auc"]["value"]
+    written = json.loads((evaluation / "model_quality_constraints.json").read_text())
+    assert written == quality_constraints("binary", metrics["binary_classification_metrics"], 0.1)
+    assert written["binary_classification_constraints"]["auc"] == {
+        "threshold": pytest.approx(auc * 0.9),
+        "comparison_operator": "LessThanThreshold",
+    }
+
+
+def _layout(**values: float) -> dict:
+    return {name: {"value": value, "standard_deviation": 0.0} for name, value in values.items()}
+
+
+def test_quality_constraints_loosen_each_metric_by_the_tolerance() -> None:
+    binary = quality_constraints(
+        "binary", _layout(auc=0.9, accuracy=0.8, f1=0.7, precision=0.6, recall=0.5, pr_auc=1), 0.2
+    )
+    assert binary == {
+        "version": 0.0,
+        "binary_classification_constraints": {
+            name: {
+                "threshold": pytest.approx(value * 0.8),
+                "comparison_operator": "LessThanThreshold",
+            }
+            for name, value in {
+                "auc": 0.9,
+                "accuracy": 0.8,
+                "f1": 0.7,
+                "precision": 0.6,
+                "recall": 0.5,
+            }.items()
+        },
+    }
+    multiclass = quality_constraints(
+        "multiclass",
+        _layout(accuracy=0.9, weighted_f1=0.8, weighted_precision=0.7, weighted_recall=0.6),
+        0.1,
+    )["multiclass_classification_constraints"]
+    assert list(multiclass) == ["accuracy", "weighted_f1", "weighted_precision", "weighted_recall"]
+    assert multiclass["weighted_f1"]["threshold"] == pytest.approx(0.72)
+    regression = quality_constraints("regression", _layout(mae=2.0, rmse=3.0, r2=-0.5), 0.1)
+    assert regression["regression_constraints"] == {
+        "mae": {"threshold": pytest.approx(2.2), "comparison_operator": "GreaterThanThreshold"},
+        "rmse": {"threshold": pytest.approx(3.3), "comparison_operator": "GreaterThanThreshold"},
+        # r2 may fall by a tenth of its size, also when it is negative
+        "r2": {"threshold": pytest.approx(-0.55), "comparison_operator": "LessThanThreshold"},
+    }
 
 
 def test_a_model_of_another_problem_type_is_refused(demo, tmp_path: Path) -> None:

@@ -83,6 +83,23 @@ def test_evaluation_holds_the_layout_with_every_gate_metric(chain, case) -> None
         assert (run.evaluation_dir / figure).read_bytes().startswith(PNG_MAGIC)
     page = (run.evaluation_dir / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == len(FIGURES[kind])
+    _check_quality_constraints(run.evaluation_dir, problem.layout, layout)
+
+
+def _check_quality_constraints(folder: Path, layout_name: str, layout: dict) -> None:
+    """model_quality_constraints.json: the test metrics loosened by the default 10%."""
+    constraints = json.loads((folder / "model_quality_constraints.json").read_text())
+    key = layout_name.removesuffix("_metrics") + "_constraints"
+    assert list(constraints) == ["version", key] and constraints["version"] == 0.0
+    for metric, check in constraints[key].items():
+        value = layout[metric]["value"]
+        if check["comparison_operator"] == "LessThanThreshold":  # violated below
+            assert check["threshold"] == pytest.approx(value - 0.1 * abs(value)), metric
+        else:
+            assert check == {
+                "threshold": pytest.approx(value * 1.1),
+                "comparison_operator": "GreaterThanThreshold",
+            }, metric
 
 
 def test_cross_validation_refits_through_the_familys_train(chain) -> None:
