@@ -15,14 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from ground.config import ModelDeployment
 from ground.naming import DATA_QUALITY
 from sagestack.local.event_routing import PipelineStart
-from sagestack.local.monitor import Clients, MonitorRun, run_monitor
-from sagestack.local.monitor_commands import describe
+from sagestack.local.monitor import Clients, MonitorRun, run_monitor, start_pipelines
+from sagestack.local.monitor_commands import describe, describe_executions
 from sagestack.local.pipeline.executor import ExecutionResult
+from sagestack.promotion.pin import project_yaml
 
 WATCHED = "cancer"
 SHIFTED_COLUMN = 0  # the first feature (mean radius, for breast cancer)
@@ -43,7 +42,7 @@ WATCH_SETTINGS: dict[str, Any] = {
 def watch_in_dev(model_file: Path, environment: str) -> None:
     """Merge WATCH_SETTINGS into `environments.<environment>` of the model's file, keeping
     its comments and its pin."""
-    yaml = YAML()
+    yaml = project_yaml()
     data = yaml.load(model_file.read_text(encoding="utf-8"))
     section = data["environments"].setdefault(environment, {}) or {}
     data["environments"][environment] = section
@@ -91,8 +90,12 @@ def monitor(
     start_pipeline: Callable[[PipelineStart], ExecutionResult],
     say: Callable[[str], None],
 ) -> MonitorRun:
-    """The data-quality schedule's run at `at`, printed as `sagestack local monitor` does."""
-    run = run_monitor(clients, deployment, DATA_QUALITY, at, start_pipeline)
+    """The data-quality schedule's run at `at`, printed as `sagestack local monitor` does, then
+    the pipelines its outcome starts."""
+    run = run_monitor(clients, deployment, DATA_QUALITY, at)
     for line in describe(run):
+        say(line)
+    start_pipelines(run, start_pipeline)
+    for line in describe_executions(run):
         say(line)
     return run

@@ -7,17 +7,14 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.synth import Assembly, cdk_synth
+from tests.synth import Assembly, shared_synth
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
-    outdir = tmp_path_factory.mktemp("cdk-out")
-    result = cdk_synth(outdir)
-    assert result.returncode == 0, f"cdk synth failed:\n{result.stdout}\n{result.stderr}"
-    return Assembly(outdir)
+    return shared_synth(tmp_path_factory, "app").assembly
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
 import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from sagestack.assembly import TOP_LEVEL, CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT as ROOT
@@ -50,3 +57,48 @@ class Assembly:
     def template(self, env: str, stack: str) -> dict:
         path = self.template_paths()[(env, stack)]
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class SharedSynth:
+    """A synth shared by every pytest-xdist worker of the session: its folder (what `prepare`
+    wrote there, and the assembly in `cdk.out/`) and what the CLI printed."""
+
+    workdir: Path
+    output: str
+
+    @property
+    def assembly(self) -> Assembly:
+        return Assembly(self.workdir / "cdk.out")
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_synth(
+    factory: pytest.TempPathFactory,
+    name: str,
+    prepare: Callable[[Path], tuple[str, ...]] = lambda _: (),
+) -> SharedSynth:
+    """`cdk synth` once per session whichever worker asks first (the others wait for it and
+    read the same folder): `prepare(workdir)` writes what it needs (a config copy) and gives
+    the context items."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    workdir = root / f"synth-{name}"
+    record = workdir / "synth-output.json"
+    with _locked(root / f".synth-{name}.lock"):
+        if not record.is_file():
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir(parents=True)
+            result = cdk_synth(workdir / "cdk.out", *prepare(workdir))
+            assert result.returncode == 0, f"cdk synth failed:\n{result.stdout}\n{result.stderr}"
+            record.write_text(json.dumps(result.stdout + result.stderr), encoding="utf-8")
+    return SharedSynth(workdir, json.loads(record.read_text(encoding="utf-8")))

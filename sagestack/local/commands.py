@@ -217,12 +217,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "under its endpoint name",
     )
     serve.add_argument("--env", default="dev", help="with --model: the environment (dev)")
-    serve.add_argument(
-        "--state-dir",
-        type=Path,
-        default=emulator.STATE_DIR,
-        help="with --model: where `sagestack local up` keeps the emulator's state",
-    )
+    emulator.add_state_dir_argument(serve, "with --model: ")
     serve.set_defaults(handler=_serve)
 
     chain = subparsers.add_parser(

@@ -6,6 +6,7 @@ Its URL and process id are written to `.sagestack/emulator.json` so that every o
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -89,6 +90,16 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def add_state_dir_argument(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """`--state-dir` of commands that find the emulator; `when` prefixes its help."""
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=STATE_DIR,
+        help=f"{when}where `sagestack local up` records the emulator (default: .sagestack)",
+    )
 
 
 def current(state_dir: Path = STATE_DIR) -> Emulator | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ground.config import ConfigError, load_environments
 from sagestack.cdk_cli import CdkError
@@ -60,12 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("deploy", _deploy, "cdk bootstrap + cdk deploy of an environment into the emulator"),
     ):
         parser = subparsers.add_parser(name, help=summary, description=summary)
-        parser.add_argument(
-            "--state-dir",
-            type=Path,
-            default=emulator.STATE_DIR,
-            help="where the emulator's URL, pid and log are kept (default: .sagestack)",
-        )
+        emulator.add_state_dir_argument(parser)
         if name == "deploy":
             parser.add_argument("--env", default="dev", help="environment to deploy (default: dev)")
         parser.set_defaults(handler=handler)

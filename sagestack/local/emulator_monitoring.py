@@ -34,40 +34,21 @@ from moto.sagemaker.exceptions import ResourceNotFound
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from sagestack.local.emulator_resources import EmulatedResource
+
 
 def _pascal_to_snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-class _JobDefinition:
+class _JobDefinition(EmulatedResource):
     """A Model Monitor job definition created through moto's own API; `Ref` and the ARN
     attribute give its ARN (CloudFormation's JobDefinitionArn), as the schedule reads it."""
 
-    CFN_TYPE: ClassVar[str]
     KIND: ClassVar[str]  # data_quality | model_quality: moto's method names
-
-    def __init__(self, name: str, arn: str) -> None:
-        self.name = name
-        self.arn = arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "JobDefinitionName"
-
-    @classmethod
-    def cloudformation_type(cls) -> str:
-        return cls.CFN_TYPE
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "JobDefinitionArn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
+    NAME_PROPERTY = "JobDefinitionName"
+    REF = "arn"
+    ATTRIBUTES = (("JobDefinitionArn", "arn"),)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -151,30 +132,13 @@ def schedules(account_id: str, region_name: str) -> dict[str, MonitoringSchedule
     return _SCHEDULES.setdefault((account_id, region_name), {})
 
 
-class EmulatedMonitoringSchedule(CloudFormationModel):
+class EmulatedMonitoringSchedule(EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::MonitoringSchedule`; `Ref` and MonitoringScheduleArn give its ARN."""
 
-    def __init__(self, schedule: MonitoringSchedule) -> None:
-        self.schedule = schedule
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "MonitoringScheduleName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::MonitoringSchedule"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.schedule.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "MonitoringScheduleArn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.schedule.arn
+    CFN_TYPE = "AWS::SageMaker::MonitoringSchedule"
+    NAME_PROPERTY = "MonitoringScheduleName"
+    REF = "arn"
+    ATTRIBUTES = (("MonitoringScheduleArn", "arn"),)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -186,26 +150,12 @@ class EmulatedMonitoringSchedule(CloudFormationModel):
         **kwargs: Any,
     ) -> EmulatedMonitoringSchedule:
         properties = cloudformation_json["Properties"]
-        name = properties.get("MonitoringScheduleName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         arn = f"arn:aws:sagemaker:{region_name}:{account_id}:monitoring-schedule/{name.lower()}"
-        schedule = MonitoringSchedule(
+        schedules(account_id, region_name)[name] = MonitoringSchedule(
             name, arn, properties.get("EndpointName"), properties["MonitoringScheduleConfig"]
         )
-        schedules(account_id, region_name)[name] = schedule
-        return cls(schedule)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: EmulatedMonitoringSchedule,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> EmulatedMonitoringSchedule:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+        return cls(name, arn)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -215,8 +165,9 @@ class EmulatedMonitoringSchedule(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> None:
-        name = cloudformation_json["Properties"].get("MonitoringScheduleName", resource_name)
-        schedules(account_id, region_name).pop(name, None)
+        schedules(account_id, region_name).pop(
+            cls.name_in(cloudformation_json, resource_name), None
+        )
 
 
 def _describe_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
@@ -279,31 +230,12 @@ def _metric_query(query: dict[str, Any]) -> MetricDataQuery:
     )
 
 
-class EmulatedAlarm(CloudFormationModel):
+class EmulatedAlarm(EmulatedResource, CloudFormationModel):
     """`AWS::CloudWatch::Alarm` through moto's PutMetricAlarm; `Ref` gives its name."""
 
-    def __init__(self, name: str, arn: str) -> None:
-        self.name = name
-        self.arn = arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+    ATTRIBUTES = (("Arn", "arn"),)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -315,7 +247,7 @@ class EmulatedAlarm(CloudFormationModel):
         **kwargs: Any,
     ) -> EmulatedAlarm:
         p = cloudformation_json["Properties"]
-        name = p.get("AlarmName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
             name=name,
             namespace=p.get("Namespace"),
@@ -337,19 +269,6 @@ class EmulatedAlarm(CloudFormationModel):
         return cls(name, alarm.alarm_arn)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: EmulatedAlarm,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> EmulatedAlarm:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls,
         resource_name: str,
@@ -357,5 +276,5 @@ class EmulatedAlarm(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> None:
-        name = cloudformation_json["Properties"].get("AlarmName", resource_name)
+        name = cls.name_in(cloudformation_json, resource_name)
         cloudwatch_backends[account_id][region_name].delete_alarms([name])

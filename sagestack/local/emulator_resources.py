@@ -23,8 +23,8 @@ def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
     return list(properties.get("Tags", []))
 
 
-class _EmulatedResource:
-    """A named SageMaker resource that moto's API created for a template.
+class EmulatedResource:
+    """A named resource that moto's API created for a template (its name, its ARN).
 
     A mixin: moto finds CloudFormation models among CloudFormationModel's direct subclasses,
     so each model names CloudFormationModel as a base of its own.
@@ -32,6 +32,9 @@ class _EmulatedResource:
 
     CFN_TYPE: ClassVar[str]
     NAME_PROPERTY: ClassVar[str]  # the template property that holds the resource's name
+    REF: ClassVar[str] = "name"  # what `Ref` gives (the physical id): "name" or "arn"
+    # (Fn::GetAtt attribute, "name" or "arn")
+    ATTRIBUTES: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, name: str, arn: str) -> None:
         self.name = name
@@ -51,25 +54,64 @@ class _EmulatedResource:
     @classmethod
     def name_in(cls, cloudformation_json: dict[str, Any], logical_name: str) -> str:
         """The name the template gives, or the one CloudFormation generated."""
-        return cloudformation_json["Properties"].get(cls.NAME_PROPERTY, logical_name)
+        return str(cloudformation_json["Properties"].get(cls.NAME_PROPERTY, logical_name))
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(getattr(self, self.REF))
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in dict(cls.ATTRIBUTES)
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return str(getattr(self, dict(self.ATTRIBUTES)[attribute_name]))
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        """Replaced, as CloudFormation replaces it when its properties change."""
+        cls.delete_from_cloudformation_json(
+            original_resource.name, cloudformation_json, account_id, region_name
+        )
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
 
 
-class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
+class EmulatedPipeline(EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::Pipeline` with an inline definition body, created through the API."""
 
     CFN_TYPE = PIPELINE_TYPE
     NAME_PROPERTY = "PipelineName"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "PipelineName"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.name
+    ATTRIBUTES = (("PipelineName", "name"),)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -96,22 +138,6 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
         return cls(name, pipeline.arn)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: EmulatedPipeline,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> EmulatedPipeline:
-        cls.delete_from_cloudformation_json(
-            original_resource.name, cloudformation_json, account_id, region_name
-        )
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls,
         resource_name: str,
@@ -125,22 +151,13 @@ class EmulatedPipeline(_EmulatedResource, CloudFormationModel):
             backend.delete_pipeline(name)
 
 
-class EmulatedModelPackageGroup(_EmulatedResource, CloudFormationModel):
+class EmulatedModelPackageGroup(EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::ModelPackageGroup`; `Ref` gives its ARN, as in CloudFormation."""
 
     CFN_TYPE = GROUP_TYPE
     NAME_PROPERTY = "ModelPackageGroupName"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ModelPackageGroupArn", "ModelPackageGroupName")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn if attribute_name == "ModelPackageGroupArn" else self.name
+    REF = "arn"
+    ATTRIBUTES = (("ModelPackageGroupArn", "arn"), ("ModelPackageGroupName", "name"))
 
     @classmethod
     def create_from_cloudformation_json(

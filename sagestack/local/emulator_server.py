@@ -43,6 +43,10 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    no monitoring schedules; `emulator_monitoring` adds the models and
    DescribeMonitoringSchedule / ListMonitoringSchedules, and EventBridge's TestEventPattern
    (moto's own matcher), so the monitoring loop runs on what was deployed.
+12. Updates of a stack with SSM-typed parameters (every CDK stack's `BootstrapVersion`): the
+   CLI passes them with UsePreviousValue, moto hands the value it resolved before back to its
+   SSM lookup as if it were a parameter name, and the update failed. A value that names no
+   SSM parameter is that resolved value.
 """
 
 from __future__ import annotations
@@ -263,11 +267,21 @@ def _generated_name_within_limits(resource_type: str, stack_name: str, logical_i
     return f"{head}-{suffix}"
 
 
+_original_parse_ssm_parameter = cloudformation_parsing.ResourceMap.parse_ssm_parameter
+
+
+def _ssm_parameter_or_previous_value(self: Any, value: str, value_type: str) -> str:
+    if ssm_models.ssm_backends[self._account_id][self._region_name].get_parameter(value) is None:
+        return value
+    return _original_parse_ssm_parameter(self, value, value_type)
+
+
 def _name_property(property_name: str) -> staticmethod:
     return staticmethod(lambda: property_name)
 
 
 def apply_shims() -> None:
+    cloudformation_parsing.ResourceMap.parse_ssm_parameter = _ssm_parameter_or_previous_value  # type: ignore[method-assign]
     add_monitoring_apis()
     for model, property_name in NAMED_SAGEMAKER_MODELS.items():
         model.cloudformation_name_type = _name_property(property_name)

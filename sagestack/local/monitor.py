@@ -87,13 +87,10 @@ def parse_offset(text: str) -> timedelta:
 
 
 def run_monitor(
-    clients: Clients,
-    deployment: ModelDeployment,
-    kind: str,
-    at: datetime,
-    start_pipeline: Callable[[PipelineStart], ExecutionResult] | None = None,
+    clients: Clients, deployment: ModelDeployment, kind: str, at: datetime
 ) -> MonitorRun:
-    """Run the model's `kind` (ground.naming) schedule as its run at `at` would."""
+    """Run the model's `kind` (ground.naming) schedule as its run at `at` would; the pipelines
+    its outcome reaches are in `.routing.starts` (start_pipelines runs them)."""
     schedule_name = f"{deployment.prefix}-{kind}"
     schedule = _described(
         lambda: clients.sagemaker.describe_monitoring_schedule(
@@ -173,7 +170,7 @@ def run_monitor(
         deployment.environment.region,
     )
     routing = EventRouter(clients.events, clients.cloudwatch).route(sent, at)
-    run = MonitorRun(
+    return MonitorRun(
         schedule_name,
         kind,
         window,
@@ -186,9 +183,13 @@ def run_monitor(
         message,
         routing,
     )
-    if start_pipeline is not None:
-        run.executions = [(start, start_pipeline(start)) for start in routing.starts]
-    return run
+
+
+def start_pipelines(
+    run: MonitorRun, start_pipeline: Callable[[PipelineStart], ExecutionResult]
+) -> None:
+    """Start what the run's outcome reached, as EventBridge would; recorded in the run."""
+    run.executions = [(start, start_pipeline(start)) for start in run.routing.starts]
 
 
 def _outcome(scored: int, violations: list[dict]) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from sagestack.local.monitor import (
     MonitorRun,
     next_run_time,
     run_monitor,
+    start_pipelines,
 )
 from sagestack.local.pipeline.deployed import run_deployed_pipeline
 from sagestack.local.pipeline.executor import ExecutionResult
@@ -41,7 +42,6 @@ def pipeline_starter(
     storage = S3Storage(server.client("s3", region), create_buckets=False, label="the emulator")
 
     def start(target: PipelineStart) -> ExecutionResult:
-        print(f"  {target.rule} starts {target.pipeline_name} {target.parameters or ''}")
         return run_deployed_pipeline(
             server.client("sagemaker", region),
             storage,
@@ -76,10 +76,18 @@ def describe(run: MonitorRun) -> list[str]:
         lines.append(f"  alarms into ALARM: {', '.join(routing.alarmed)}")
     if routing.held:
         lines.append(f"  already in ALARM (no new start): {', '.join(routing.held)}")
-    for target, result in run.executions:
-        outcome = result.model_package_arn or result.failure_reason or result.status
-        lines.append(f"  {target.pipeline_name}: {result.status} ({outcome})")
+    for target in run.routing.starts:
+        lines.append(f"  {target.rule} starts {target.pipeline_name} with {target.parameters}")
     return lines
+
+
+def describe_executions(run: MonitorRun) -> list[str]:
+    """How the pipelines the run started ended."""
+    return [
+        f"  {target.pipeline_name}: {result.status} "
+        f"({result.model_package_arn or result.failure_reason or 'no package'})"
+        for target, result in run.executions
+    ]
 
 
 def _parse_time(text: str) -> datetime:
@@ -100,20 +108,15 @@ def _run(args: argparse.Namespace) -> int:
                 "`sagestack demo --keep` or start it with `sagestack local up` and deploy"
             )
         at = args.at or next_run_time(datetime.now(UTC))
-        starter = None
-        if not args.no_retrain:
-            starter = pipeline_starter(server, deployment, args.state_dir / "pipeline-runs")
-        run = run_monitor(
-            emulator_clients(server, deployment.environment.region),
-            deployment,
-            KINDS[args.type],
-            at,
-            starter,
-        )
+        clients = emulator_clients(server, deployment.environment.region)
+        run = run_monitor(clients, deployment, KINDS[args.type], at)
     except (ConfigError, MonitorError, emulator.EmulatorError) as error:
         print(f"sagestack: {error}", file=sys.stderr)
         return 1
     print("\n".join(describe(run)))
+    if run.routing.starts and not args.no_retrain:
+        start_pipelines(run, pipeline_starter(server, deployment, args.state_dir / "pipeline-runs"))
+        print("\n".join(describe_executions(run)))
     return 3 if run.violations else 0
 
 
@@ -149,10 +152,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="route the outcome but do not run the pipelines it would start",
     )
-    run.add_argument(
-        "--state-dir",
-        type=Path,
-        default=emulator.STATE_DIR,
-        help="where the emulator's URL is kept (default: .sagestack)",
-    )
+    emulator.add_state_dir_argument(run)
     run.set_defaults(handler=_run)

@@ -205,10 +205,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the registry and endpoints from the running embedded emulator, not AWS",
     )
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=emulator.STATE_DIR,
-        help="where `sagestack local up` recorded the emulator (default: .sagestack)",
-    )
+    emulator.add_state_dir_argument(parser)
     parser.set_defaults(handler=_handle)

@@ -23,7 +23,8 @@ class PinError(Exception):
     """The pin cannot be rewritten safely; the message names the file and what to do."""
 
 
-def _yaml() -> YAML:
+def project_yaml() -> YAML:
+    """Round-trip YAML in the layout of the project's config files (comments kept)."""
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -91,7 +92,7 @@ def rewrite_pin(
     Without a baseline the pin holds the ARN alone.
     """
     field = ".".join(path)
-    yaml = _yaml()
+    yaml = project_yaml()
     try:
         document = yaml.load(text)
     except YAMLError as error:

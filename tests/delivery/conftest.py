@@ -20,7 +20,7 @@ from ground.config.delivery import DELIVERY_FILE
 from ground.config.loader import CONFIG_DIR
 from sagestack.assembly import CloudAssembly
 from sagestack.promotion.pin import pin_path, rewrite_pin
-from tests.synth import cdk_synth
+from tests.synth import shared_synth
 
 MODELS = ("cancer", "wine", "diabetes")
 SMOKE_TESTED = ("cancer", "wine")
@@ -60,10 +60,12 @@ def delivery_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def delivery_assembly(
     delivery_config_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> CloudAssembly:
-    outdir = tmp_path_factory.mktemp("cdk-out-delivery")
-    result = cdk_synth(outdir, "delivery=true", f"config_dir={delivery_config_dir}")
-    assert result.returncode == 0, f"cdk synth -c delivery=true failed:\n{result.stderr}"
-    return CloudAssembly(outdir)
+    shared = shared_synth(
+        tmp_path_factory,
+        "delivery",
+        lambda _: ("delivery=true", f"config_dir={delivery_config_dir}"),
+    )
+    return CloudAssembly(shared.assembly.directory)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 
 from ground.config import EnvironmentConfig
 from sagestack import demo
+from sagestack.demo_watch import WATCHED
 from sagestack.local import emulator
 from sagestack.local.deploy import DeployError, deploy, emulator_gaps
 from tests.integration.conftest import MODELS, PREFIX
@@ -96,7 +97,9 @@ def test_serving_stack_serves_the_pinned_package(
     endpoint = sagemaker.describe_endpoint(EndpointName=run.deployment.endpoint_name)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     (variant,) = config["ProductionVariants"]
-    assert "ServerlessConfig" in variant
+    # dev is serverless, but for the model the demo watches (on instances, captured)
+    assert ("ServerlessConfig" in variant) == (model != WATCHED)
+    assert ("DataCaptureConfig" in config) == (model == WATCHED)
     described = sagemaker.describe_model(ModelName=variant["ModelName"])
     containers = described.get("Containers") or [described["PrimaryContainer"]]
     assert containers[0]["ModelPackageName"] == run.package["ModelPackageArn"]

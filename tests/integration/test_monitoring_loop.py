@@ -19,8 +19,6 @@ from sagestack.local import emulator
 from sagestack.local.monitor import next_run_time, run_monitor
 from sagestack.local.monitor_commands import emulator_clients
 
-pytestmark = pytest.mark.xdist_group("lifecycle")
-
 
 def _objects(server: emulator.Emulator, region: str, uri: str) -> dict[str, bytes]:
     s3 = server.client("s3", region)
@@ -47,8 +45,11 @@ def test_every_request_was_captured_in_the_documented_format(
         f"{capture['DestinationS3Uri']}/{deployment.endpoint_name}/AllTraffic/",
     )
     records = [json.loads(line) for body in files.values() for line in body.splitlines()]
-    # held-out rows, the same rows shifted, and shifted once more, all within the hour
-    assert len(records) == held.records == 3 * clean.records == 3 * drifted.records // 2
+    # held-out rows, the same rows shifted, and shifted once more, all within the hour (and
+    # the one request of the invoke phase before them)
+    batch = drifted.records - clean.records
+    assert batch > 50 and held.records - drifted.records == batch
+    assert len(records) == held.records
     for record in records:
         assert set(record) == {"captureData", "eventMetadata", "eventVersion"}
         assert record["captureData"]["endpointInput"]["encoding"] == "CSV"
@@ -61,7 +62,7 @@ def test_held_out_traffic_raised_no_violation(lifecycle: demo.DemoState) -> None
     clean = lifecycle.watched[0]
     assert clean.status == "Completed" and clean.violations == []
     assert clean.routing.matched == [] and clean.executions == []
-    assert clean.scored == clean.records > 50
+    assert clean.scored >= clean.records > 50  # a request may hold several rows
 
 
 def test_the_shifted_feature_is_named_and_the_report_is_where_model_monitor_writes_it(
@@ -122,6 +123,7 @@ def test_monitor_run_command_reports_and_exits_3_on_violations(
     assert f"baseline_drift_check _c{SHIFTED_COLUMN}:" in done.stdout
     assert "/constraint_violations.json" in done.stdout
     assert "already in ALARM (no new start)" in done.stdout
+    assert "starts" not in done.stdout
 
 
 def test_monitor_run_without_an_emulator_says_so_in_one_line(tmp_path) -> None:

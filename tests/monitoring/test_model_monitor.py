@@ -8,7 +8,12 @@ import json
 import pytest
 
 from ground.images import model_monitor_image
-from tests.monitoring.schedules import schedule_id_named, schedule_named
+from tests.monitoring.schedules import (
+    object_grants,
+    role_statements,
+    schedule_id_named,
+    schedule_named,
+)
 from tests.serving.pinned import (
     MODELS,
     PINNED,
@@ -25,15 +30,6 @@ MONITORED = ("staging", "prod")
 BASELINES = {"staging": staging_baseline, "prod": prod_baseline}
 EVERY = [(env, model) for env in MONITORED for model in MODELS]
 IDS = [f"{env}-{model}" for env, model in EVERY]
-
-
-def _statements(template: dict, policy_name: str) -> list[dict]:
-    return [
-        statement
-        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
-        if policy["Properties"]["ManagedPolicyName"] == policy_name
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -100,19 +96,10 @@ def test_role_reads_the_models_captures_and_baseline_and_writes_its_reports(
         if r["Properties"]["RoleName"] == name
     )
     assert "sagemaker.amazonaws.com" in dumps(role["AssumeRolePolicyDocument"])
-    statements = _statements(template, name)
+    statements = role_statements(template, name)
     folder = BASELINES[env](model).removeprefix("s3://")
     bucket = f"sagestack-{env}-ml-artifacts-{environments[env].config.account}-eu-west-1"
-    objects = {
-        resource: statement["Action"]
-        for statement in statements
-        for resource in (
-            statement["Resource"]
-            if isinstance(statement["Resource"], list)
-            else [statement["Resource"]]
-        )
-        if isinstance(resource, str) and resource.startswith("arn:aws:s3:::") and "/" in resource
-    }
+    objects = object_grants(statements)
     assert objects == {
         f"arn:aws:s3:::{folder}*": "s3:GetObject",
         f"arn:aws:s3:::{bucket}/data-capture/{model}/*": "s3:GetObject",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ground.images import model_monitor_image
-from tests.monitoring.schedules import schedule_named
+from tests.monitoring.schedules import object_grants, role_statements, schedule_named
 from tests.serving.pinned import MODELS, dumps, only, prod_baseline, resources
 
 PROBLEM = {
@@ -83,22 +83,8 @@ def test_role_reads_captures_ground_truth_and_constraints_and_writes_its_reports
 ) -> None:
     template = pinned.raw("prod", f"{model}-monitoring")
     name = f"sagestack-prod-{model}-model-quality"
-    statements = [
-        statement
-        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
-        if policy["Properties"]["ManagedPolicyName"] == name
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    objects = {
-        resource: statement["Action"]
-        for statement in statements
-        for resource in (
-            statement["Resource"]
-            if isinstance(statement["Resource"], list)
-            else [statement["Resource"]]
-        )
-        if isinstance(resource, str) and resource.startswith("arn:aws:s3:::") and "/" in resource
-    }
+    statements = role_statements(template, name)
+    objects = object_grants(statements)
     run = prod_baseline(model).removeprefix("s3://").removesuffix("baseline/")
     assert objects == {
         f"arn:aws:s3:::{run}evaluation/*": "s3:GetObject",

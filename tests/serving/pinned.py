@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from aws_cdk.assertions import Template
 
 from ground.config import Environment, load_environments
 from ground.config.loader import CONFIG_DIR
-from tests.synth import Assembly, cdk_synth
+from tests.synth import Assembly, shared_synth
 
 MODELS = ("cancer", "wine", "diabetes")
 # The model the per-environment assertions look at; isolation tests look at all of them.
@@ -83,13 +82,9 @@ def _pinned_configs(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class PinnedSynth:
-    result: subprocess.CompletedProcess[str]
+    output: str  # what the CLI printed
     assembly: Assembly
     config_dir: Path
-
-    @property
-    def output(self) -> str:
-        return self.result.stdout + self.result.stderr
 
     def template(self, env: str, stack: str) -> Template:
         return Template.from_json(self.assembly.template(env, stack))
@@ -101,19 +96,15 @@ class PinnedSynth:
         return {e.name: e for e in load_environments([], self.config_dir)}
 
 
-_SYNTHS: dict[str, PinnedSynth] = {}
+def _prepare(workdir: Path) -> tuple[str, ...]:
+    _pinned_configs(workdir / "config")
+    return (f"config_dir={workdir / 'config'}",)
 
 
 def pinned_synth(factory: pytest.TempPathFactory) -> PinnedSynth:
-    """Synthesized once per test session, whichever suite asks first."""
-    if "synth" not in _SYNTHS:
-        config_dir = factory.mktemp("pinned-config")
-        _pinned_configs(config_dir)
-        outdir = factory.mktemp("pinned-cdk-out")
-        result = cdk_synth(outdir, f"config_dir={config_dir}")
-        assert result.returncode == 0, f"cdk synth failed:\n{result.stdout}\n{result.stderr}"
-        _SYNTHS["synth"] = PinnedSynth(result, Assembly(outdir), config_dir)
-    return _SYNTHS["synth"]
+    """Synthesized once per test session, whichever suite (and worker) asks first."""
+    shared = shared_synth(factory, "pinned", _prepare)
+    return PinnedSynth(shared.output, shared.assembly, shared.workdir / "config")
 
 
 def resources(template: dict, kind: str) -> dict[str, dict]:
