@@ -16,7 +16,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.utils import arn_formatter
 
-from sagestack.local.emulator_resources import _EmulatedResource
+from sagestack.local.emulator_resources import EmulatedResource
 
 DOMAIN_TYPE = "AWS::SageMaker::Domain"
 USER_PROFILE_TYPE = "AWS::SageMaker::UserProfile"
@@ -26,11 +26,13 @@ class EmulatorStudioError(Exception):
     """A Studio resource change SageMaker would refuse."""
 
 
-class EmulatedDomain(_EmulatedResource, CloudFormationModel):
+class EmulatedDomain(EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::Domain`; `Ref` gives its id, as in CloudFormation."""
 
     CFN_TYPE = DOMAIN_TYPE
     NAME_PROPERTY = "DomainName"
+    REF = "domain_id"
+    ATTRIBUTES = (("DomainId", "domain_id"), ("DomainArn", "arn"), ("Url", "url"))
     # domain id -> {profile name: profile ARN}
     profiles: ClassVar[dict[str, dict[str, str]]] = {}
 
@@ -38,17 +40,6 @@ class EmulatedDomain(_EmulatedResource, CloudFormationModel):
         super().__init__(name, arn)
         self.domain_id = domain_id
         self.url = url
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.domain_id
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("DomainId", "DomainArn", "Url")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return {"DomainId": self.domain_id, "DomainArn": self.arn, "Url": self.url}[attribute_name]
 
     @classmethod
     def create_from_cloudformation_json(
@@ -112,26 +103,17 @@ class EmulatedDomain(_EmulatedResource, CloudFormationModel):
             backend.delete_domain(domain_id, None)
 
 
-class EmulatedUserProfile(_EmulatedResource, CloudFormationModel):
+class EmulatedUserProfile(EmulatedResource, CloudFormationModel):
     """`AWS::SageMaker::UserProfile`; `Ref` gives its ARN, as in CloudFormation."""
 
     CFN_TYPE = USER_PROFILE_TYPE
     NAME_PROPERTY = "UserProfileName"
+    REF = "arn"
+    ATTRIBUTES = (("UserProfileArn", "arn"),)
 
     def __init__(self, name: str, arn: str, domain_id: str) -> None:
         super().__init__(name, arn)
         self.domain_id = domain_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "UserProfileArn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(
