@@ -12,6 +12,7 @@ from ground.config import EnvironmentConfig
 from sagestack import demo
 from sagestack.demo_watch import WATCHED
 from sagestack.local import emulator
+from sagestack.local.data_capture import CaptureConfig
 from sagestack.local.deploy import DeployError, deploy, emulator_gaps
 from tests.integration.conftest import MODELS, PREFIX
 
@@ -99,7 +100,8 @@ def test_serving_stack_serves_the_pinned_package(
     (variant,) = config["ProductionVariants"]
     # dev is serverless, but for the model the demo watches (on instances, captured)
     assert ("ServerlessConfig" in variant) == (model != WATCHED)
-    assert ("DataCaptureConfig" in config) == (model == WATCHED)
+    captures = CaptureConfig.from_endpoint_config(run.deployment.endpoint_name, config, "eu-west-1")
+    assert (captures is not None) == (model == WATCHED)
     described = sagemaker.describe_model(ModelName=variant["ModelName"])
     containers = described.get("Containers") or [described["PrimaryContainer"]]
     assert containers[0]["ModelPackageName"] == run.package["ModelPackageArn"]
