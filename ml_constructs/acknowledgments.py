@@ -210,3 +210,31 @@ PIPELINE_ARTIFACTS_REPLICATION = Finding(
         "would protect nothing that the repository does not already hold."
     ),
 )
+STUDIO_SPACES_AND_APPS = Finding(
+    rule="IAM5",
+    reason=(
+        "Studio users create their spaces and apps from the Studio UI with names chosen at run "
+        "time, so a Studio role names the spaces, apps and profiles of its own domain only; "
+        "apps may only be of the configured types (the app type is part of the ARN) and only "
+        "on the configured instance types (sagemaker:InstanceTypes condition)."
+    ),
+    packs=("AwsSolutions",),
+)
+STUDIO_LISTS = Finding(
+    rule="IAM5",
+    reason=(
+        "ListApps, ListSpaces and ListModelPackages have no resource-level permissions, so "
+        "they take '*'. They return names and states only; describing a package (its metrics "
+        "and artifact locations) and reading any data stay limited to the persona's models."
+    ),
+    packs=("AwsSolutions",),
+)
+STUDIO_EXECUTIONS_AND_VERSIONS = Finding(
+    rule="IAM5",
+    reason=(
+        "Pipeline execution ids, model package version numbers and a model's alarm names are "
+        "chosen at run time or per metric; each wildcard sits under one pipeline, one registry "
+        "group or one model's alarm prefix that the persona is granted, never another model's."
+    ),
+    packs=("AwsSolutions",),
+)

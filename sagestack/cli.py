@@ -14,6 +14,7 @@ LOCAL_COMMAND_MODULES: tuple[str, ...] = (
     "sagestack.local.commands",
     "sagestack.local.pipeline.commands",
     "sagestack.local.monitor_commands",
+    "sagestack.local.studio",
 )
 TOP_LEVEL_COMMAND_MODULES: tuple[str, ...] = (
     "sagestack.baselines",

@@ -506,7 +506,16 @@ def run(work_dir: Path, keep: bool) -> int:
         teardown(state, keep=False)
         return 1
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
-    print("next: explore the models in JupyterLab with `sagestack local studio`")
+    if keep:
+        print(
+            "next: in another terminal, .venv/bin/sagestack local studio opens the worked "
+            "notebooks in JupyterLab against this emulator"
+        )
+    else:
+        print(
+            "next: make demo DEMO_ARGS=--keep, then .venv/bin/sagestack local studio in another "
+            "terminal: the worked notebooks in JupyterLab against the demo's emulator"
+        )
     teardown(state, keep)
     if keep:
         wait_forever()

@@ -24,6 +24,7 @@ from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.serving import ServingStack
+from stacks.studio import StudioStack
 from stacks.training import TrainingStack
 
 
@@ -47,6 +48,16 @@ class SageStackStage(Stage):
         self.monitoring: dict[str, MonitoringStack] = {}
         for deployment in environment.models:
             self._add_model(deployment)
+        self.studio = StudioStack(
+            self,
+            "studio",
+            config=config,
+            deployments=environment.models,
+            training=self.training,
+            data=self.data,
+            network=self.network,
+            **self._names(config.prefix, "studio"),
+        )
         unpinned = [d.name for d in environment.models if d.serving.model is None]
         if unpinned:
             # An info annotation records it in the assembly; a warning would fail the gate.

@@ -32,7 +32,7 @@ def test_every_environment_and_every_model_has_baselines() -> None:
     }
     expected = set()
     for environment in load_environments():
-        expected |= {(environment.name, "data"), (environment.name, "network")}
+        expected |= {(environment.name, shared) for shared in ("data", "network", "studio")}
         expected |= {(environment.name, f"{d.name}-training") for d in environment.models}
     assert found == expected
 

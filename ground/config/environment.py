@@ -17,6 +17,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from ground.config.base import Section
 from ground.config.monitoring import MonitoringConfig
 from ground.config.serving import ServingConfig
+from ground.config.studio import StudioConfig
 from ground.config.training import TrainingConfig
 from ground.config.values import AccountId, Region, kms_arn_region
 from ground.layout import bucket_name_problems
@@ -132,6 +133,9 @@ class EnvironmentConfig(Section):
     )
     monitoring: MonitoringConfig = Field(
         default=MonitoringConfig(), description="Defaults of every model's monitoring here."
+    )
+    studio: StudioConfig = Field(
+        default=StudioConfig(), description="The SageMaker Studio domain and its users."
     )
 
     @model_validator(mode="after")

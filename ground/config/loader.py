@@ -22,6 +22,7 @@ from ground.config.deployment import ModelDeployment, deploy
 from ground.config.environment import EnvironmentConfig
 from ground.config.errors import ConfigError, validated
 from ground.config.model import ModelConfig
+from ground.config.studio import studio_problems
 from ground.config.yaml_source import read_mapping
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -160,6 +161,7 @@ def load_environments(
     configs = {name: load_environment_config(config_dir / f"{name}.yaml") for name in available}
     registries = {config.prefix: config.account for config in configs.values()}
     models = load_models(config_dir, available)
+    teams = {model.team for model, _ in models.values()}
     loaded = []
     problems = []
     for name in names:
@@ -181,6 +183,7 @@ def load_environments(
                 )
             except ConfigError as error:
                 problems.append(str(error))
+        problems += studio_problems(config.studio, config.production, path, teams)
         loaded.append(Environment(config, path, tuple(deployments)))
     if problems:
         raise ConfigError("\n".join(problems))

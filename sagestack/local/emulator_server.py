@@ -16,7 +16,8 @@ gap between moto and the CloudFormation calls the CDK CLI makes, and says so her
    ChangeSetNotFound, as the CLI expects when it updates a stack. (Stacks deploy side by side:
    without the scoping, updating one stack deleted another stack's pending change set.)
 4. `AWS::SageMaker::Pipeline` and `AWS::SageMaker::ModelPackageGroup`: moto's API has them,
-   its CloudFormation engine does not; `emulator_resources` adds the two models.
+   its CloudFormation engine does not; `emulator_resources` adds the two models, and
+   `emulator_studio` those of the Studio stack (`AWS::SageMaker::Domain`, `UserProfile`).
 5. `Fn::GetStackOutput`: CDK's recommended weak cross-stack references read another stack's
    output directly; moto only knows `Fn::ImportValue`, so this resolves the new intrinsic
    from the named stack's outputs in the same account and region.
@@ -68,7 +69,7 @@ from moto.sagemaker import models as sagemaker_models
 from moto.ssm import models as ssm_models
 
 # Importing it registers the CloudFormation models of the SageMaker resources (shim 4).
-from sagestack.local import emulator_resources  # noqa: F401
+from sagestack.local import emulator_resources, emulator_studio  # noqa: F401
 
 # Importing it registers the Model Monitor and alarm models (shim 11).
 from sagestack.local.emulator_monitoring import add_monitoring_apis

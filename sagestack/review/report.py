@@ -12,8 +12,10 @@ from sagestack.review.engine import Review, StackReview
 from sagestack.review.risks import RISK_CATEGORIES, Category, Risk
 
 MARKER = "<!-- sagestack-review -->"
-# GitHub rejects comments over 65,536 characters; long diffs are cut to keep the report whole.
-MAX_DIFF_LINES = 150
+# GitHub rejects comments over 65,536 characters; long diffs are cut to keep the report whole,
+# shorter and shorter until the report fits (every stack keeps the start of its diff).
+MAX_REPORT_CHARS = 65_536
+DIFF_LINE_BUDGETS = (150, 60, 20)
 MAX_RESOURCE_LINES = 40
 MARK = {"added": "+", "removed": "-", "modified": "~"}
 # The table columns naming where a risk is and what it is about, when not resource and type.
@@ -90,18 +92,18 @@ def _resource_lines(stack: StackReview) -> list[str]:
     return lines
 
 
-def _cli_block(text: str, summary: str = "cdk diff") -> list[str]:
+def _cli_block(text: str, max_lines: int, summary: str = "cdk diff") -> list[str]:
     lines = text.splitlines()
-    if len(lines) > MAX_DIFF_LINES:
-        hidden = len(lines) - MAX_DIFF_LINES
+    if len(lines) > max_lines:
+        hidden = len(lines) - max_lines
         lines = [
-            *lines[:MAX_DIFF_LINES],
+            *lines[:max_lines],
             f"… {hidden} more lines: run `sagestack review` locally for the whole diff",
         ]
     return [f"<details><summary>{summary}</summary>", "", "```", *lines, "```", "", "</details>"]
 
 
-def _environment_section(review: Review, environment: str) -> list[str]:
+def _environment_section(review: Review, environment: str, max_lines: int) -> list[str]:
     """The environment's changes, its shared stacks first, then model by model."""
     stacks = review.stacks_of(environment)
     lines = [f"#### {environment}", ""]
@@ -112,7 +114,7 @@ def _environment_section(review: Review, environment: str) -> list[str]:
     groups += [(f"model `{model}`", [s for s in stacks if s.model == model]) for model in models]
     for title, group in groups:
         if group:
-            lines += _group_section(title, group)
+            lines += _group_section(title, group, max_lines)
     return lines
 
 
@@ -120,7 +122,7 @@ def _stacks(count: int) -> str:
     return f"{count} stack" if count == 1 else f"{count} stacks"
 
 
-def _group_section(title: str, stacks: list[StackReview]) -> list[str]:
+def _group_section(title: str, stacks: list[StackReview], max_lines: int) -> list[str]:
     """One group's stacks: a table and each changed stack's diff, or one line if unchanged."""
     changed = [stack for stack in stacks if stack.diff.status != "unchanged"]
     if not changed:
@@ -136,15 +138,24 @@ def _group_section(title: str, stacks: list[StackReview]) -> list[str]:
     lines.append("")
     for stack in changed:
         lines += [f"**`{stack.diff.display_name}`**", "", *_resource_lines(stack), ""]
-        lines += [*_cli_block(stack.cdk_diff), ""]
+        lines += [*_cli_block(stack.cdk_diff, max_lines), ""]
     return lines
 
 
 def render(review: Review, deployed_diff: str | None = None) -> str:
-    """The whole report, starting with the sticky-comment marker.
+    """The whole report, starting with the sticky-comment marker, within GitHub's limit when
+    cutting the diffs can make it fit.
 
     `deployed_diff`: the CLI's diff of the working tree against the deployed stacks, if any.
     """
+    for max_lines in DIFF_LINE_BUDGETS:
+        report = _render(review, deployed_diff, max_lines)
+        if len(report) < MAX_REPORT_CHARS:
+            break
+    return report
+
+
+def _render(review: Review, deployed_diff: str | None, max_lines: int) -> str:
     destructive = review.destructive
     lines = [MARKER, f"## sagestack review: `{review.base_label}` → `{review.head_label}`", ""]
     if destructive:
@@ -168,8 +179,8 @@ def render(review: Review, deployed_diff: str | None = None) -> str:
     lines += _moved_section(review)
     lines += ["### Changes per environment and model", ""]
     for environment in review.environments:
-        lines += _environment_section(review, environment)
+        lines += _environment_section(review, environment, max_lines)
     if deployed_diff is not None:
         lines += ["### Against the deployed stacks", ""]
-        lines += _cli_block(deployed_diff, "cdk diff against what is deployed now")
+        lines += _cli_block(deployed_diff, max_lines, "cdk diff against what is deployed now")
     return "\n".join(lines).rstrip() + "\n"

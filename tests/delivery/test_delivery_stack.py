@@ -45,7 +45,7 @@ def test_each_environment_deploys_its_shared_stacks_then_every_models_stacks(
     kinds_per_model = (
         ("training", "serving", "monitoring") if environment == "staging" else ("training",)
     )
-    expected = {f"{prefix}-data", f"{prefix}-network"}
+    expected = {f"{prefix}-data", f"{prefix}-network", f"{prefix}-studio"}
     expected |= {f"{prefix}-{model}-{kind}" for model in MODELS for kind in kinds_per_model}
     if environment == "staging":
         expected.add(f"{prefix}-smoke-test")

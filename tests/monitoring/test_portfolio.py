@@ -631,7 +631,7 @@ def test_the_longest_environment_and_model_names_still_fit(longest) -> None:
         f"sagestack-{LONG_ENVIRONMENT}-{LONG_MODEL}-p6e-gb200-36xlarge"
     )
     assert sorted(stacks) == sorted(
-        [f"sagestack-{LONG_ENVIRONMENT}-{s}" for s in ("data", "network")]
+        [f"sagestack-{LONG_ENVIRONMENT}-{s}" for s in ("data", "network", "studio")]
         + [f"{deployment.prefix}-{kind}" for kind in MODEL_STACKS]
     )
     problems, checked = name_problems(stacks)

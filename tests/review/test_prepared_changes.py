@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from ground.config import load_environment
 from sagestack.review.command import EXIT_DESTRUCTIVE, exit_code
 from sagestack.review.engine import Review
 from sagestack.review.report import MARKER, render
 from sagestack.review.risks import RISK_CATEGORIES, Category, Risk
 from tests.review.conftest import RENAMED_RAW_DATA
 from tests.serving.pinned import MODELS
+
+STUDIO_PROFILES = [p.name for p in load_environment("dev").config.studio.user_profiles]
 
 
 def risks_in(review: Review, category: Category) -> list[Risk]:
@@ -37,17 +40,19 @@ def test_grants_and_acknowledgment_following_the_renamed_bucket_only_moved(
         assert RENAMED_RAW_DATA in stack(review, f"dev/{model}-training").cdk_diff
     bucket = "moved with `dev/data/RawData/Bucket (RawDataBucket46CFA8FB)`"
     moved = [(risk.location.split(" (")[0], risk.subject, risk.detail) for risk in review.moved]
-    role = "dev/{}-training/TrainingPipeline/ProcessingRole/Policy"
+    roles = [f"dev/{model}-training/TrainingPipeline/ProcessingRole/Policy" for model in MODELS]
+    # Each Studio profile reads its team's raw data: its grants move with the bucket too.
+    roles += [f"dev/studio/Role-{profile}/Policy" for profile in STUDIO_PROFILES]
     assert sorted(moved) == sorted(
         [
             ("dev/data/AccessLogs/Bucket/Policy", "grant", bucket),
             *[
                 item
-                for model in MODELS
+                for role in roles
                 for item in (
-                    (role.format(model), "grant", bucket),
-                    (role.format(model), "grant", bucket),
-                    (role.format(model) + "/Resource", "acknowledgment", bucket),
+                    (role, "grant", bucket),
+                    (role, "grant", bucket),
+                    (role + "/Resource", "acknowledgment", bucket),
                 )
             ],
         ]
@@ -122,7 +127,7 @@ def test_report_puts_the_risks_first_then_each_environment(review: Review) -> No
         f"#### {Category.ENCRYPTION.value} (1)",
         f"#### {Category.NETWORK.value} (1)",
         f"#### {Category.ACKNOWLEDGMENT.value} (1)",
-        f"### {Category.MOVED.value} (10)",
+        f"### {Category.MOVED.value} ({1 + 3 * (len(MODELS) + len(STUDIO_PROFILES))})",
         "### Changes per environment and model",
         "#### dev",
         "##### shared stacks",

@@ -43,6 +43,6 @@ def test_second_synth_is_byte_identical(pinned: PinnedSynth, tmp_path: Path) -> 
     assert first.keys() == again.keys()
     names = {name for _, name in first}
     kinds = ("training", "serving", "monitoring")
-    assert {"data", "network", *(f"{m}-{k}" for m in MODELS for k in kinds)} <= names
+    assert {"data", "network", "studio", *(f"{m}-{k}" for m in MODELS for k in kinds)} <= names
     for key, path in first.items():
         assert path.read_bytes() == again[key].read_bytes(), f"{key} differs"

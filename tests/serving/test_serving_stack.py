@@ -74,7 +74,7 @@ def test_synth_with_pins_passes_every_compliance_pack(pinned: PinnedSynth) -> No
 def test_every_pinned_model_gets_its_three_stacks_in_every_environment(pinned) -> None:
     stacks = pinned.assembly.template_paths()
     for env in PINNED:
-        expected = {"data", "network"} | {
+        expected = {"data", "network", "studio"} | {
             f"{model}-{kind}" for model in MODELS for kind in ("training", "serving", "monitoring")
         }
         assert {name for e, name in stacks if e == env} == expected, env
@@ -85,6 +85,7 @@ def test_an_unpinned_model_gets_training_only_and_the_synth_says_so(pinned) -> N
     assert {name for env, name in stacks if env == UNPINNED} == {
         "data",
         "network",
+        "studio",
         f"{MODEL}-training",
     }
     note = f"sagestack: {UNPINNED}: no package pinned for {MODEL}: no endpoint, no serving or "
@@ -96,7 +97,7 @@ def test_an_unpinned_model_gets_training_only_and_the_synth_says_so(pinned) -> N
 def test_stacks_are_named_and_tagged_after_their_model(pinned: PinnedSynth) -> None:
     for (env, name), _ in pinned.assembly.template_paths().items():
         template = pinned.raw(env, name)
-        model = name.rsplit("-", 1)[0] if name not in ("data", "network") else None
+        model = name.rsplit("-", 1)[0] if name not in ("data", "network", "studio") else None
         for logical_id, resource in template["Resources"].items():
             tags = resource.get("Properties", {}).get("Tags")
             if not tags:

@@ -52,7 +52,8 @@ def test_every_environment_has_a_training_stack_per_model_and_nothing_unpinned(
 ) -> None:
     for env in ENVIRONMENTS:
         names = {name for e, name in templates if e == env}
-        assert names == {"data", "network", *(f"{model}-training" for model in MODELS)}, env
+        shared = {"data", "network", "studio"}
+        assert names == {*shared, *(f"{model}-training" for model in MODELS)}, env
 
 
 @pytest.mark.parametrize(("env", "model"), EVERY, ids=EVERY_IDS)

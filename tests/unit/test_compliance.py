@@ -89,7 +89,7 @@ def test_checkov_scans_every_models_stacks(assembly: Assembly, checkov_report: d
     }
     templates = {path.name for path in assembly.template_paths().values()}
     assert templates <= scanned
-    assert len(templates) == 3 * (2 + 3), "three environments: data, network, three models"
+    assert len(templates) == 3 * (3 + 3), "three environments: data, network, studio, 3 models"
 
 
 def test_every_checkov_skip_is_justified(checkov_report: dict) -> None:
