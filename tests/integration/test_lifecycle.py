@@ -164,7 +164,15 @@ def test_promotion_pinned_the_package_and_its_baseline_for_staging(
     assert others and all(d.serving.model is None for d in others)
     diff = lifecycle.log("promote-diff").read_text(encoding="utf-8")
     assert diff.startswith(f"cdk diff of staging ({MODEL}) (offline, current pin → new pin):")
+    # The real CDK CLI's diff: the pin brings the model's serving and monitoring stacks, with
+    # the endpoint of the pinned package, and nothing of the other models.
     assert "AWS::SageMaker::Endpoint" in diff and "AWS::SageMaker::MonitoringSchedule" in diff
+    for kind in ("serving", "monitoring"):
+        assert f"Stack staging/{MODEL}-{kind} (sagestack-staging-{MODEL}-{kind})" in diff
+    assert pin.arn in diff
+    for other in MODELS:
+        if other != MODEL:
+            assert f"staging/{other}-" not in diff
 
 
 def test_local_serve_of_a_model_serves_what_its_deployed_endpoint_serves(
