@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from sagestack.assembly import TOP_LEVEL, CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT as ROOT
 from sagestack.cdk_cli import tool_environment
+from sagestack.file_lock import exclusive
 
 
 def credential_free_environment() -> dict[str, str]:
@@ -72,16 +71,6 @@ class SharedSynth:
         return Assembly(self.workdir / "cdk.out")
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def shared_synth(
     factory: pytest.TempPathFactory,
     name: str,
@@ -94,7 +83,7 @@ def shared_synth(
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     workdir = root / f"synth-{name}"
     record = workdir / "synth-output.json"
-    with _locked(root / f".synth-{name}.lock"):
+    with exclusive(root / f".synth-{name}.lock"):
         if not record.is_file():
             shutil.rmtree(workdir, ignore_errors=True)
             workdir.mkdir(parents=True)

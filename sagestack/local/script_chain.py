@@ -14,11 +14,9 @@ it, the others wait and read it back.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,6 +26,7 @@ from ground.container import PROCESSING_ROOT, family_code
 from ground.families import FAMILIES
 from ground.problems import PROBLEM_TYPES
 from sagestack.datasets import DATASETS
+from sagestack.file_lock import exclusive
 from sagestack.local.private_modules import import_private
 from sagestack.local.runner import TrainingResult, run_processing, run_training
 
@@ -142,7 +141,7 @@ def run_chain(
         raise ValueError(f"problem type '{problem_type}' is not one of {sorted(PROBLEM_TYPES)}")
     workdir = Path(workdir)
     workdir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(workdir):
+    with exclusive(workdir.parent / f".{workdir.name}.lock"):
         record = workdir / RECORD
         if reuse and record.is_file():
             return _read(record)
@@ -158,16 +157,6 @@ def run_chain(
         )
         _write(run, record)
         return run
-
-
-@contextmanager
-def _locked(workdir: Path) -> Iterator[None]:
-    with (workdir.parent / f".{workdir.name}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _run(
