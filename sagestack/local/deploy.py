@@ -10,10 +10,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from ground.config import EnvironmentConfig
 from sagestack.assembly import CloudAssembly
 from sagestack.cdk_cli import PROJECT_ROOT, run_cdk
 from sagestack.local.emulator import EMULATOR_ACCOUNT, Emulator
+
+BOOTSTRAP_STACK = "CDKToolkit"  # the CDK CLI's default toolkit stack name
 
 ASSEMBLY_DIR = PROJECT_ROOT / "cdk.out"
 
@@ -52,17 +56,18 @@ def deploy(
         )
     environment = emulator.client_environment(config.region)
     context_args = [arg for item in (f"envs={config.name}", *context) for arg in ("-c", item)]
-    run_cdk(
-        [
-            "bootstrap",
-            f"aws://{config.account}/{config.region}",
-            "--output",
-            str(assembly_dir),
-            *context_args,
-        ],
-        environment,
-        log_path=log_path,
-    )
+    if not _bootstrapped(emulator, config.region):  # the CLI synthesizes the app to bootstrap
+        run_cdk(
+            [
+                "bootstrap",
+                f"aws://{config.account}/{config.region}",
+                "--output",
+                str(assembly_dir),
+                *context_args,
+            ],
+            environment,
+            log_path=log_path,
+        )
     run_cdk(
         [
             "deploy",
@@ -77,6 +82,16 @@ def deploy(
         log_path=log_path,
     )
     return emulator_gaps(config, emulator, assembly_dir)
+
+
+def _bootstrapped(emulator: Emulator, region: str) -> bool:
+    """Does the emulator hold the CDK bootstrap stack of `region` already?"""
+    cloudformation = emulator.client("cloudformation", region)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=BOOTSTRAP_STACK)["Stacks"]
+    except ClientError:
+        return False
+    return any(stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE") for stack in stacks)
 
 
 def emulator_gaps(
