@@ -35,6 +35,9 @@ class TuningSettings(Section):
         return self
 
 
+MAX_ALARM_PERIOD = 86400
+
+
 class RetrainGuard(Section):
     """At most `max_runs` retraining runs per `window_hours`, however many signals arrive.
 
@@ -62,9 +65,6 @@ class RetrainGuard(Section):
     @property
     def period_seconds(self) -> int:
         return self.window_hours * 3600 // self.max_runs
-
-
-MAX_ALARM_PERIOD = 86400
 
 
 class TriggersConfig(Section):

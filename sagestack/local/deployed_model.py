@@ -17,8 +17,8 @@ class DeployedModelError(Exception):
     """The endpoint or what it names is not there; the message says what to deploy."""
 
 
-def served_model_data(sagemaker: Any, endpoint_name: str) -> str:
-    """The S3 URI of the model.tar.gz the endpoint's (first) variant serves."""
+def deployed_endpoint_config(sagemaker: Any, endpoint_name: str) -> dict[str, Any]:
+    """DescribeEndpointConfig of the config the endpoint runs."""
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
     except ClientError:
@@ -26,8 +26,15 @@ def served_model_data(sagemaker: Any, endpoint_name: str) -> str:
             f"no endpoint {endpoint_name} is deployed; pin a package for the model and deploy "
             "its serving stack (`sagestack demo` does both)"
         ) from None
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    variant = config["ProductionVariants"][0]
+    described: dict[str, Any] = sagemaker.describe_endpoint_config(
+        EndpointConfigName=endpoint["EndpointConfigName"]
+    )
+    return described
+
+
+def served_model_data(sagemaker: Any, endpoint_name: str) -> str:
+    """The S3 URI of the model.tar.gz the endpoint's (first) variant serves."""
+    variant = deployed_endpoint_config(sagemaker, endpoint_name)["ProductionVariants"][0]
     model = sagemaker.describe_model(ModelName=variant["ModelName"])
     container = (model.get("Containers") or [model.get("PrimaryContainer", {})])[0]
     if "ModelDataUrl" in container:
@@ -49,6 +56,5 @@ def served_capture(
 ) -> CaptureConfig | None:
     """The data capture the endpoint's config declares (None: it captures nothing), for a
     local endpoint writing to the S3 at `s3_endpoint_url` (the emulator's)."""
-    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    config = deployed_endpoint_config(sagemaker, endpoint_name)
     return CaptureConfig.from_endpoint_config(endpoint_name, config, region, s3_endpoint_url)

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from ground.config import ModelDeployment
 from ground.layout import split_s3_uri
 from ground.naming import DATA_QUALITY, MODEL_QUALITY
+from sagestack.local.deployed_model import DeployedModelError, served_capture
 from sagestack.local.event_routing import EventRouter, PipelineStart, Routing, event
 from sagestack.local.pipeline.executor import ExecutionResult
 from sagestack.monitoring import run_data_quality, run_model_quality, write_reports
@@ -115,7 +116,7 @@ def run_monitor(
         job_input = job["ModelQualityJobInput"]["EndpointInput"]
         output = job["ModelQualityJobOutputConfig"]
     endpoint_name = job_input["EndpointName"]
-    capture_uri = _capture_uri(clients.sagemaker, endpoint_name)
+    capture_uri = _capture_uri(clients.sagemaker, endpoint_name, deployment.environment.region)
     window = _window(kind, job_input, at)
     captured = _hour_files(clients.s3, capture_uri, *window)
     if kind == DATA_QUALITY:
@@ -138,7 +139,7 @@ def run_monitor(
             _json(clients.s3, constraints_uri),
         )
         report, scored = model_result.report, model_result.labeled
-        rejected, records = model_result.rejected, len(captured)
+        rejected, records = model_result.rejected, model_result.requests
     report_uri = "/".join(
         (
             output["MonitoringOutputs"][0]["S3Output"]["S3Uri"].rstrip("/"),
@@ -208,21 +209,18 @@ def _described(call: Callable[[], dict], missing: str) -> dict:
         raise MonitorError(missing) from error
 
 
-def _capture_uri(sagemaker: Any, endpoint_name: str) -> str:
+def _capture_uri(sagemaker: Any, endpoint_name: str, region: str) -> str:
     """Where the endpoint's variant writes its captures: `<destination>/<endpoint>/<variant>`."""
-    endpoint = _described(
-        lambda: sagemaker.describe_endpoint(EndpointName=endpoint_name),
-        f"the monitored endpoint {endpoint_name} is not deployed; deploy the serving stack",
-    )
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    capture = config.get("DataCaptureConfig")
-    if not capture:
+    try:
+        capture = served_capture(sagemaker, endpoint_name, region, s3_endpoint_url=None)
+    except DeployedModelError as error:
+        raise MonitorError(f"the monitored endpoint: {error}") from error
+    if capture is None:
         raise MonitorError(
             f"endpoint {endpoint_name} captures no data (its endpoint config has no "
             "DataCaptureConfig); serve it from an instance variant with data capture"
         )
-    variant = config["ProductionVariants"][0]["VariantName"]
-    return f"{capture['DestinationS3Uri'].rstrip('/')}/{endpoint_name}/{variant}"
+    return f"{capture.destination}/{endpoint_name}/{capture.variant}"
 
 
 def _window(kind: str, endpoint_input: dict, at: datetime) -> tuple[datetime, datetime]:

@@ -29,6 +29,7 @@ class DataQualityRun(NamedTuple):
 
 class ModelQualityRun(NamedTuple):
     report: Report
+    requests: int  # capture records read
     labeled: int  # predictions merged with their ground truth
     unlabeled: int  # predictions without ground truth (yet)
     unmatched: int  # ground-truth records of no captured prediction
@@ -57,9 +58,15 @@ def run_model_quality(
 ) -> ModelQualityRun:
     """The captured answers merged with ground truth, against the model-quality constraints
     (model_quality.analyze_model_quality)."""
-    predictions, rejected = decode_outputs(read_capture(capture_files), problem_type)
+    capture = read_capture(capture_files)
+    predictions, rejected = decode_outputs(capture, problem_type)
     merged = merge(predictions, read_ground_truth(ground_truth_files), problem_type, classes)
     report = analyze_model_quality(merged.rows, problem_type, constraints, classes)
     return ModelQualityRun(
-        report, len(merged.rows), merged.unlabeled, merged.unmatched, rejected + merged.rejected
+        report,
+        len(capture.records),
+        len(merged.rows),
+        merged.unlabeled,
+        merged.unmatched,
+        rejected + merged.rejected,
     )
